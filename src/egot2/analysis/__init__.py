@@ -1,0 +1,1 @@
+"""Analysis: attention over tasks and time, task relations, reports."""

@@ -1,0 +1,67 @@
+"""Finetuning, Transfer and Late Fusion (paper Sec. 4.1, Fig. 2a): a few trained layers over frozen
+task features.
+
+All three are one model over different streams: every stream is aligned in time to the primary's own
+token count (linear resampling; per-frame streams already match), the streams are concatenated along
+features, a token-wise MLP follows, then the primary task's head. Finetuning reads only the primary's
+features, Transfer one auxiliary task's, Late Fusion the primary's and every auxiliary task's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from egot2.config.schema import FusionConfig
+from egot2.tasks import TaskSpec
+from egot2.tasks.heads import build_head, is_per_frame
+from egot2.translator.layout import InputStream
+from egot2.translator.streams import check_streams
+
+
+def align_time(x: Tensor, length: int) -> Tensor:
+    """Resample ``x`` (B, T, D) to (B, length, D) by linear interpolation (identity if T == length)."""
+    if x.shape[1] == length:
+        return x
+    if x.shape[1] == 1:
+        return x.expand(-1, length, -1)
+    y = F.interpolate(x.transpose(1, 2), size=length, mode="linear", align_corners=False)  # (B, D, length)
+    return y.transpose(1, 2)
+
+
+class FeatureMLP(nn.Module):
+    """A token-wise MLP over time-aligned, concatenated frozen features, then the primary's head.
+
+    Args:
+        primary: the primary task (its head).
+        layout: the streams to read.
+        cfg: hidden width, depth and dropout.
+        time_from: stream key whose token count the others are aligned to (default: the first stream).
+    """
+
+    def __init__(
+        self, primary: TaskSpec, layout: Sequence[InputStream], cfg: FusionConfig, time_from: str | None = None
+    ) -> None:
+        super().__init__()
+        self.primary = primary
+        self.layout = list(layout)
+        self.time_from = time_from or self.layout[0].key
+        width = sum(s.dim for s in self.layout)
+        layers: list[nn.Module] = [nn.LayerNorm(width)]
+        for _ in range(cfg.layers):
+            layers += [nn.Linear(width, cfg.hidden), nn.ReLU(), nn.Dropout(cfg.dropout)]
+            width = cfg.hidden
+        self.mlp = nn.Sequential(*layers)
+        self.head = build_head(primary, width)
+        self.per_frame = is_per_frame(primary)
+
+    def forward(self, streams: Mapping[str, Tensor], masks: Mapping[str, Tensor] | None = None) -> dict[str, Tensor]:
+        """Predict the primary task from ``{"task.stream": (B, T_k, D_k)}``."""
+        check_streams(self.layout, streams, masks)
+        length = streams[self.time_from].shape[1]
+        x = torch.cat([align_time(streams[s.key], length) for s in self.layout], dim=-1)  # (B, T, sum D_k)
+        mask = (masks or {}).get(self.time_from)
+        return self.head(self.mlp(x), mask)

@@ -1,0 +1,7 @@
+"""Typed dataclass configs, YAML deltas that reject unknown keys, and ``a.b=value`` overrides."""
+
+from egot2.config.load import config_to_yaml, load_config
+from egot2.config.schema import Config, FusionConfig, ModelConfig, TrainConfig, TranslatorConfig
+
+__all__ = ["Config", "FusionConfig", "ModelConfig", "TrainConfig", "TranslatorConfig", "config_to_yaml",
+           "load_config"]

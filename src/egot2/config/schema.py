@@ -1,0 +1,124 @@
+"""Typed configuration. Every key has a default here; YAML files hold only what differs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from egot2.errors import UserInputError
+
+POSITION_SCHEMES = ("learned", "task-sinusoidal")
+
+
+@dataclass
+class TranslatorConfig:
+    """The EgoT2-s translator (paper Sec. 3.1; REFERENCE section 2).
+
+    Args:
+        dim: shared latent width D.
+        layers: transformer encoder layers L.
+        heads: attention heads.
+        ffn: feed-forward hidden size.
+        dropout: dropout inside the encoder.
+        attn_dropout: dropout on attention weights (default: ``dropout``).
+        feature_dropout: dropout on the projected task tokens.
+        norm_first: pre-LN encoder layers (default post-LN, as the authors').
+        activation: ``relu`` or ``gelu``.
+        positions: ``learned`` (one absolute embedding over the whole sequence) or ``task-sinusoidal``
+            (sinusoidal restarted per stream + a learned task embedding).
+        max_tokens: length covered by learned positions; 0 = the layout's total (fixed-length streams).
+    """
+
+    dim: int = 256
+    layers: int = 3
+    heads: int = 8
+    ffn: int = 512
+    dropout: float = 0.1
+    attn_dropout: float | None = None
+    feature_dropout: float = 0.0
+    norm_first: bool = False
+    activation: str = "relu"
+    positions: str = "learned"
+    max_tokens: int = 0
+
+    def __post_init__(self) -> None:
+        if self.positions not in POSITION_SCHEMES:
+            raise UserInputError(f"must be one of {list(POSITION_SCHEMES)}, got {self.positions!r}",
+                                 field="translator.positions")
+        if self.dim % self.heads:
+            raise UserInputError(f"dim {self.dim} is not divisible by heads {self.heads}", field="translator.heads")
+        for name in ("dim", "layers", "heads", "ffn"):
+            if getattr(self, name) < 1:
+                raise UserInputError("must be >= 1", field=f"translator.{name}")
+
+
+@dataclass
+class FusionConfig:
+    """The layers the Finetuning, Transfer and Late Fusion baselines train over frozen features.
+
+    Args:
+        hidden: hidden width of the token-wise MLP.
+        layers: number of hidden layers.
+        dropout: dropout after each hidden layer.
+    """
+
+    hidden: int = 512
+    layers: int = 1
+    dropout: float = 0.5
+
+
+@dataclass
+class ModelConfig:
+    """What model a run trains.
+
+    Args:
+        method: ``egot2-s``, ``finetune``, ``transfer`` or ``late-fusion`` (see :mod:`egot2.methods`).
+        primary: the primary task.
+        aux: auxiliary tasks; ``null`` applies the paper rule (same cluster, span rule).
+        order: task order in the token sequence (default: primary first).
+        windows: sliding windows per shorter-span auxiliary task.
+        streams: ``task.stream`` keys to keep (default: every computable stream).
+        dims: ``{task.stream: D}`` overrides for TS models narrower than the paper's.
+        translator: the EgoT2-s translator.
+        fusion: the baselines' layers.
+    """
+
+    method: str = "egot2-s"
+    primary: str = "pnr"
+    aux: list[str] | None = None
+    order: list[str] | None = None
+    windows: dict[str, int] = field(default_factory=dict)
+    streams: list[str] | None = None
+    dims: dict[str, int] = field(default_factory=dict)
+    translator: TranslatorConfig = field(default_factory=TranslatorConfig)
+    fusion: FusionConfig = field(default_factory=FusionConfig)
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation settings.
+
+    Args:
+        seed: global seed.
+        epochs: training epochs.
+        batch_size: clips per batch.
+        optimizer: ``adamw``, ``adam`` or ``sgd``.
+        lr: learning rate.
+        weight_decay: weight decay.
+        scheduler: ``none``, ``cosine`` or ``step``.
+    """
+
+    seed: int = 0
+    epochs: int = 20
+    batch_size: int = 32
+    optimizer: str = "adamw"
+    lr: float = 1e-4
+    weight_decay: float = 1e-4
+    scheduler: str = "none"
+
+
+@dataclass
+class Config:
+    """A whole run: the model and its training."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)

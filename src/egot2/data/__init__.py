@@ -1,0 +1,1 @@
+"""Ego4D data: annotation records, datasets and loaders."""

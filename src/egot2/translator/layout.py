@@ -1,0 +1,116 @@
+"""Token layout: which token streams a translator for a primary task reads, in which order, with
+which shapes. Applies the paper's rules (Sec. 4.1): auxiliary tasks of the primary's cluster, a model
+whose input span is longer than the primary clip is excluded, a video-only primary gets only the video
+pathway of a multimodal model, and a primary that observes several clips (LTA) gets one pooled token
+per clip from every model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from egot2.errors import UserInputError
+from egot2.tasks import TaskSpec, get_task, tasks_in_cluster
+
+
+@dataclass(frozen=True)
+class InputStream:
+    """One token stream as the translator sees it.
+
+    Args:
+        task: the TS model's task.
+        stream: the stream name within that task (``"clip"`` for per-clip pooled features).
+        tokens: tokens in the translator's sequence, or ``None`` for one token per primary frame.
+        dim: per-token feature size D_k.
+    """
+
+    task: str
+    stream: str
+    tokens: int | None
+    dim: int
+
+    @property
+    def key(self) -> str:
+        """``"task.stream"``, the name used in configs, caches and forward inputs."""
+        return f"{self.task}.{self.stream}"
+
+
+def default_aux(primary: TaskSpec) -> list[str]:
+    """Paper rule: every other task of the primary's cluster whose model fits in the primary clip."""
+    return [t.name for t in tasks_in_cluster(primary.cluster) if t.name != primary.name and t.fits_in(primary)]
+
+
+def plan_streams(
+    primary: str | TaskSpec,
+    aux: Sequence[str] | None = None,
+    *,
+    order: Sequence[str] | None = None,
+    windows: Mapping[str, int] | None = None,
+    streams: Sequence[str] | None = None,
+    dims: Mapping[str, int] | None = None,
+) -> list[InputStream]:
+    """The ordered input streams of a translator for ``primary``.
+
+    Args:
+        primary: the primary task (name or spec).
+        aux: auxiliary task names; ``None`` applies the paper rule (:func:`default_aux`); ``[]`` for none.
+        order: task order in the token sequence; default primary first, then ``aux`` as given.
+        windows: number of sliding windows per auxiliary task whose span is shorter than the primary
+            clip (tokens are concatenated in time); default 1.
+        streams: explicit ``"task.stream"`` keys to keep (default: every computable stream).
+        dims: ``{"task.stream": D}`` overrides (models narrower than the paper's, e.g. tiny TS models).
+    """
+    p = get_task(primary) if isinstance(primary, str) else primary
+    if not p.can_be_primary:
+        raise UserInputError(f"task {p.name!r} cannot be a primary task (the paper never translates into it)",
+                             field="primary")
+    aux_names = default_aux(p) if aux is None else list(aux)
+    if p.name in aux_names:
+        raise UserInputError(f"the primary task {p.name!r} is also listed as auxiliary", field="aux")
+    for name in aux_names:
+        a = get_task(name)
+        if not a.fits_in(p):
+            raise UserInputError(
+                f"auxiliary task {name!r} is excluded by the span rule: its model needs {a.window_s:.2f} s of "
+                f"video but a {p.name!r} clip spans {p.clip_s:.2f} s",
+                field="aux",
+            )
+    tasks = [p.name, *aux_names]
+    if order is not None:
+        if sorted(order) != sorted(tasks):
+            raise UserInputError(f"order {list(order)} must list exactly the tasks {tasks}", field="order")
+        tasks = list(order)
+    windows = dict(windows or {})
+    dims = dict(dims or {})
+    out: list[InputStream] = []
+    for name in tasks:
+        spec = get_task(name)
+        if p.input_clips > 1 and name != p.name:
+            if spec.clip_dim is None:
+                raise UserInputError(f"task {name!r} has no pooled clip feature for primary {p.name!r}",
+                                     field="aux")
+            out.append(InputStream(name, "clip", p.input_clips, spec.clip_dim))
+            continue
+        own = spec.streams if name == p.name else spec.streams_for(p.modalities)
+        n_win = 1
+        if name != p.name and spec.window_s is not None and spec.window_s < p.clip_s:
+            n_win = int(windows.get(name, 1))
+            if n_win < 1:
+                raise UserInputError(f"windows for {name!r} must be >= 1, got {n_win}", field="windows")
+        for s in own:
+            tokens = None if s.tokens is None else s.tokens * n_win
+            out.append(InputStream(name, s.name, tokens, s.dim))
+    if streams is not None:
+        valid = {s.key for s in out}
+        for key in streams:
+            if key not in valid:
+                raise UserInputError(f"unknown stream {key!r}; valid: {sorted(valid)}", field="streams")
+        out = [s for s in out if s.key in set(streams)]
+    for key, d in dims.items():
+        if key not in {s.key for s in out}:
+            raise UserInputError(f"dims given for unknown stream {key!r}", field="dims")
+    out = [InputStream(s.task, s.stream, s.tokens, int(dims.get(s.key, s.dim))) for s in out]
+    if not any(s.task == p.name for s in out):
+        raise UserInputError(f"no stream of the primary task {p.name!r} is left", field="streams")
+    return out

@@ -1,0 +1,1 @@
+"""Small helpers shared across egot2 (atomic file writes, parameter counting)."""

@@ -1,0 +1,79 @@
+"""Finetuning, Transfer, Late Fusion and hard parameter sharing."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from egot2.baselines import HardSharing, align_time
+from egot2.config import FusionConfig, ModelConfig, TranslatorConfig
+from egot2.methods import build_model, model_layout
+from egot2.utils.params import count_parameters
+
+
+def _cfg(method: str, primary: str, aux: list[str] | None = None, **kw: object) -> ModelConfig:
+    return ModelConfig(method=method, primary=primary, aux=aux, fusion=FusionConfig(hidden=32), **kw)
+
+
+def test_which_features_each_baseline_reads() -> None:
+    assert {s.task for s in model_layout(_cfg("finetune", "oscc"))} == {"oscc"}
+    assert {s.task for s in model_layout(_cfg("transfer", "oscc", ["ar"]))} == {"ar"}
+    assert {s.task for s in model_layout(_cfg("late-fusion", "oscc"))} == {"oscc", "pnr", "ar"}
+
+
+def test_baseline_shapes_and_counts() -> None:
+    for method, aux in [("finetune", None), ("transfer", ["ar"]), ("late-fusion", None)]:
+        cfg = _cfg(method, "pnr", aux)
+        model = build_model(cfg)
+        streams = {s.key: torch.randn(2, s.tokens, s.dim) for s in model_layout(cfg)}
+        assert model(streams)["logits"].shape == (2, 16)
+        counts = count_parameters(model)
+        assert counts.trainable == counts.total > 0
+    # Late fusion over PNR, OSCC, AR: LayerNorm(18688) + Linear(18688, 32) + LayerNorm(32) + Linear(32, 16)
+    width = 8192 + 8192 + 2048 + 256
+    expected = 2 * width + (width * 32 + 32) + 2 * 32 + (32 * 16 + 16)
+    assert count_parameters(build_model(_cfg("late-fusion", "pnr"))).trainable == expected
+
+
+def test_per_frame_transfer_keeps_frames() -> None:
+    cfg = _cfg("transfer", "asd", ["lam"])
+    model = build_model(cfg)
+    out = model({"lam.frames": torch.randn(3, 11, 256)})
+    assert out["logits"].shape == (3, 11, 2)
+
+
+def test_transfer_needs_exactly_one_aux() -> None:
+    import pytest
+
+    from egot2.errors import UserInputError
+
+    with pytest.raises(UserInputError, match="exactly one"):
+        build_model(_cfg("transfer", "pnr", ["oscc", "ar"]))
+
+
+def test_align_time() -> None:
+    x = torch.arange(4.0).view(1, 4, 1)
+    assert torch.equal(align_time(x, 4), x)
+    y = align_time(x, 8)
+    assert y.shape == (1, 8, 1) and float(y[0, 0, 0]) == 0.0 and float(y[0, -1, 0]) == 3.0
+    assert align_time(torch.ones(2, 1, 3), 5).shape == (2, 5, 3)
+
+
+def test_hard_sharing_one_trunk_many_heads() -> None:
+    trunk = nn.Linear(6, 8)
+    model = HardSharing(trunk, 8, ["lam", "ttm"], token_fn=lambda t, b, task: t(b["x"]))
+    batch = {"x": torch.randn(2, 5, 6)}
+    assert model(batch, "lam")["logits"].shape == (2, 2)
+    loss = model(batch, "ttm")["logits"].sum()
+    loss.backward()
+    assert trunk.weight.grad is not None
+    assert model.heads["lam"].fc["logits"].weight.grad is None  # only the asked task's head is used
+
+
+def test_unknown_method_lists_valid() -> None:
+    import pytest
+
+    from egot2.errors import UserInputError
+
+    with pytest.raises(UserInputError, match="valid: egot2-s, finetune, transfer, late-fusion"):
+        build_model(ModelConfig(method="egot3", translator=TranslatorConfig()))
