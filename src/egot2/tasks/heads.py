@@ -8,7 +8,6 @@ AR and LTA.
 
 from __future__ import annotations
 
-
 from torch import Tensor, nn
 
 from egot2.tasks.spec import OutputKind, TaskSpec

@@ -7,8 +7,11 @@ loss and how to build the head.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+
+from torch import Tensor, nn
 
 from egot2.errors import UserInputError
 
@@ -152,3 +155,15 @@ class TaskSpec:
     def fits_in(self, primary: TaskSpec) -> bool:
         """Span rule: this model can serve ``primary`` if its window is not longer than the primary clip."""
         return self.window_s is None or self.window_s <= primary.clip_s + 1e-9
+
+    def build_head(self, dim: int) -> nn.Module:
+        """The head of this task's output kind over D-dimensional tokens."""
+        from egot2.tasks.heads import build_head
+
+        return build_head(self, dim)
+
+    def compute_loss(self, outputs: Mapping[str, Tensor], labels: Mapping[str, Tensor]) -> Tensor:
+        """This task's training loss of head ``outputs`` against ``labels``."""
+        from egot2.tasks.losses import task_loss
+
+        return task_loss(self, outputs, labels)

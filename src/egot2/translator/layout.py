@@ -107,7 +107,7 @@ def plan_streams(
             if key not in valid:
                 raise UserInputError(f"unknown stream {key!r}; valid: {sorted(valid)}", field="streams")
         out = [s for s in out if s.key in set(streams)]
-    for key, d in dims.items():
+    for key in dims:
         if key not in {s.key for s in out}:
             raise UserInputError(f"dims given for unknown stream {key!r}", field="dims")
     out = [InputStream(s.task, s.stream, s.tokens, int(dims.get(s.key, s.dim))) for s in out]
