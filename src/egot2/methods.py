@@ -12,9 +12,9 @@ from torch import nn
 from egot2.baselines.feature_mlp import FeatureMLP
 from egot2.config.schema import ModelConfig
 from egot2.errors import UserInputError
-from egot2.tasks import get_task
+from egot2.tasks import get_task, tasks_in_cluster
 from egot2.translator.egot2s import EgoT2S
-from egot2.translator.layout import InputStream, plan_streams
+from egot2.translator.layout import InputStream, default_aux, plan_streams
 
 Builder = Callable[[ModelConfig], nn.Module]
 
@@ -37,6 +37,48 @@ def model_layout(cfg: ModelConfig) -> list[InputStream]:
     return layout
 
 
+def generalist_tasks(cfg: ModelConfig) -> list[str]:
+    """The tasks an EgoT2-g model answers."""
+    g = cfg.generalist
+    if g.tasks:
+        return [get_task(t).name for t in g.tasks]
+    names = [t.name for t in tasks_in_cluster(g.cluster)]
+    if not names:
+        raise UserInputError(f"no task in cluster {g.cluster!r}", field="model.generalist.cluster")
+    return names
+
+
+def generalist_layouts(cfg: ModelConfig) -> dict[str, list[InputStream]]:
+    """For each task EgoT2-g answers, the streams its clips provide (paper span and modality rules)."""
+    tasks = generalist_tasks(cfg)
+    clusters = sorted({get_task(t).cluster for t in tasks}) if cfg.generalist.cross_cluster else None
+    out = {}
+    for t in tasks:
+        aux = [a for a in default_aux(get_task(t), clusters) if a in tasks]
+        layout = plan_streams(t, aux, windows=cfg.windows, dims=cfg.dims, check_primary=False)
+        if cfg.streams is not None:
+            layout = [s for s in layout if s.key in set(cfg.streams)]
+        out[t] = layout
+    return out
+
+
+def union_layout(layouts: dict[str, list[InputStream]]) -> list[InputStream]:
+    """Every stream of every task's layout, in first-seen order."""
+    seen: dict[str, InputStream] = {}
+    for layout in layouts.values():
+        for s in layout:
+            seen.setdefault(s.key, s)
+    return list(seen.values())
+
+
+def _egot2g(cfg: ModelConfig) -> nn.Module:
+    from egot2.generalist import EgoT2G
+
+    layouts = generalist_layouts(cfg)
+    g = cfg.generalist
+    return EgoT2G([get_task(t) for t in layouts], union_layout(layouts), cfg.translator, g.decoder_layers, g.max_len)
+
+
 def _egot2s(cfg: ModelConfig) -> nn.Module:
     return EgoT2S(get_task(cfg.primary), model_layout(cfg), cfg.translator)
 
@@ -49,6 +91,7 @@ def _feature_mlp(cfg: ModelConfig) -> nn.Module:
 
 METHODS: dict[str, Builder] = {
     "egot2-s": _egot2s,
+    "egot2-g": _egot2g,
     "finetune": _feature_mlp,
     "transfer": _feature_mlp,
     "late-fusion": _feature_mlp,

@@ -25,7 +25,8 @@ def config_params(paths: list[str]) -> list[dict[str, object]]:
     for path in paths:
         cfg = load_config([path])
         counts = count_parameters(build_model(cfg.model))
-        rows.append({"config": path, "method": cfg.model.method, "primary": cfg.model.primary,
+        primary = None if cfg.model.method == "egot2-g" else cfg.model.primary
+        rows.append({"config": path, "method": cfg.model.method, "primary": primary,
                      "trainable": counts.trainable, "total": counts.total})
     return rows
 

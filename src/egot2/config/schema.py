@@ -67,11 +67,32 @@ class FusionConfig:
 
 
 @dataclass
+class GeneralistConfig:
+    """EgoT2-g (paper Sec. 3.2): which tasks one translator answers, and its decoder.
+
+    Args:
+        cluster: ``human-object`` or ``human-human``: answer every task of that cluster.
+        tasks: explicit task list (overrides ``cluster``); tasks of both clusters = cross-cluster.
+        cross_cluster: auxiliary streams for each task come from every cluster of ``tasks``.
+        decoder_layers: sequence-decoder depth.
+        max_len: longest decoded sequence (prompt + answer + end).
+        constrained: constrained decoding at evaluation (only tokens valid for the task).
+    """
+
+    cluster: str = "human-human"
+    tasks: list[str] | None = None
+    cross_cluster: bool = False
+    decoder_layers: int = 1
+    max_len: int = 64
+    constrained: bool = True
+
+
+@dataclass
 class ModelConfig:
     """What model a run trains.
 
     Args:
-        method: ``egot2-s``, ``finetune``, ``transfer`` or ``late-fusion`` (see :mod:`egot2.methods`).
+        method: ``egot2-s``, ``egot2-g``, ``finetune``, ``transfer`` or ``late-fusion`` (see :mod:`egot2.methods`).
         primary: the primary task.
         aux: auxiliary tasks; ``null`` applies the paper rule (same cluster, span rule).
         order: task order in the token sequence (default: primary first).
@@ -80,6 +101,7 @@ class ModelConfig:
         dims: ``{task.stream: D}`` overrides for TS models narrower than the paper's.
         translator: the EgoT2-s translator.
         fusion: the baselines' layers.
+        generalist: EgoT2-g settings (``method: egot2-g``).
     """
 
     method: str = "egot2-s"
@@ -91,6 +113,7 @@ class ModelConfig:
     dims: dict[str, int] = field(default_factory=dict)
     translator: TranslatorConfig = field(default_factory=TranslatorConfig)
     fusion: FusionConfig = field(default_factory=FusionConfig)
+    generalist: GeneralistConfig = field(default_factory=GeneralistConfig)
 
 
 @dataclass

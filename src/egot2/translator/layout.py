@@ -36,9 +36,11 @@ class InputStream:
         return f"{self.task}.{self.stream}"
 
 
-def default_aux(primary: TaskSpec) -> list[str]:
-    """Paper rule: every other task of the primary's cluster whose model fits in the primary clip."""
-    return [t.name for t in tasks_in_cluster(primary.cluster) if t.name != primary.name and t.fits_in(primary)]
+def default_aux(primary: TaskSpec, clusters: Sequence[str] | None = None) -> list[str]:
+    """Paper rule: every other task of the primary's cluster (or of ``clusters``, for cross-cluster
+    translators) whose model fits in the primary clip."""
+    pool = [t for c in (clusters or [primary.cluster]) for t in tasks_in_cluster(c)]
+    return [t.name for t in pool if t.name != primary.name and t.fits_in(primary)]
 
 
 def plan_streams(
@@ -49,6 +51,7 @@ def plan_streams(
     windows: Mapping[str, int] | None = None,
     streams: Sequence[str] | None = None,
     dims: Mapping[str, int] | None = None,
+    check_primary: bool = True,
 ) -> list[InputStream]:
     """The ordered input streams of a translator for ``primary``.
 
@@ -60,9 +63,10 @@ def plan_streams(
             clip (tokens are concatenated in time); default 1.
         streams: explicit ``"task.stream"`` keys to keep (default: every computable stream).
         dims: ``{"task.stream": D}`` overrides (models narrower than the paper's, e.g. tiny TS models).
+        check_primary: refuse tasks that are never primary in EgoT2-s (EgoT2-g answers every task).
     """
     p = get_task(primary) if isinstance(primary, str) else primary
-    if not p.can_be_primary:
+    if check_primary and not p.can_be_primary:
         raise UserInputError(f"task {p.name!r} cannot be a primary task (the paper never translates into it)",
                              field="primary")
     aux_names = default_aux(p) if aux is None else list(aux)

@@ -1,0 +1,126 @@
+"""The sequence decoder of EgoT2-g: a transformer decoder that cross-attends to the translator's
+encoder output, trained with teacher forcing and run token by token with a key/value cache."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from egot2.generalist.attention import KV, CachedAttention
+
+
+@dataclass
+class DecoderCache:
+    """Per-layer self-attention keys/values so far, and the cross-attention keys/values of the memory."""
+
+    self_kv: list[KV | None] = field(default_factory=list)
+    cross_kv: list[KV] = field(default_factory=list)
+    length: int = 0
+
+
+class DecoderLayer(nn.Module):
+    """Post-LN decoder layer: causal self-attention, cross-attention, feed-forward.
+
+    Args:
+        dim: D.
+        heads: attention heads.
+        ffn: feed-forward width.
+        dropout: dropout rate.
+    """
+
+    def __init__(self, dim: int, heads: int, ffn: int, dropout: float = 0.1) -> None:
+        super().__init__()
+        self.self_attn = CachedAttention(dim, heads, dropout)
+        self.cross_attn = CachedAttention(dim, heads, dropout)
+        self.linear1 = nn.Linear(dim, ffn)
+        self.linear2 = nn.Linear(ffn, dim)
+        self.norm1, self.norm2, self.norm3 = nn.LayerNorm(dim), nn.LayerNorm(dim), nn.LayerNorm(dim)
+        self.drop = nn.Dropout(dropout)
+
+    def forward(
+        self,
+        x: Tensor,
+        self_kv: KV,
+        cross_kv: KV,
+        memory_pad: Tensor | None,
+        need_weights: bool = False,
+    ) -> tuple[Tensor, Tensor | None]:
+        a, _ = self.self_attn(x, self_kv, causal=True)
+        x = self.norm1(x + self.drop(a))
+        c, w = self.cross_attn(x, cross_kv, key_pad=memory_pad, need_weights=need_weights)
+        x = self.norm2(x + self.drop(c))
+        x = self.norm3(x + self.drop(self.linear2(self.drop(F.relu(self.linear1(x))))))
+        return x, w
+
+
+class SequenceDecoder(nn.Module):
+    """Token embedding + learned positions -> decoder layers -> vocabulary logits.
+
+    Args:
+        vocab_size: V.
+        dim: D.
+        layers: decoder layers.
+        heads: attention heads.
+        ffn: feed-forward width.
+        max_len: longest sequence (prompt + answer + end).
+        dropout: dropout rate.
+    """
+
+    def __init__(
+        self, vocab_size: int, dim: int, layers: int, heads: int, ffn: int, max_len: int, dropout: float = 0.1
+    ) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(vocab_size, dim)
+        self.pos = nn.Embedding(max_len, dim)
+        self.layers = nn.ModuleList(DecoderLayer(dim, heads, ffn, dropout) for _ in range(layers))
+        self.out = nn.Linear(dim, vocab_size)
+        self.drop = nn.Dropout(dropout)
+        self.max_len = max_len
+
+    def _embed(self, tokens: Tensor, start: int) -> Tensor:
+        if start + tokens.shape[1] > self.max_len:
+            raise ValueError(f"sequence of {start + tokens.shape[1]} tokens exceeds max_len {self.max_len}")
+        pos = torch.arange(start, start + tokens.shape[1], device=tokens.device)
+        return self.drop(self.embed(tokens) + self.pos(pos))  # (B, M, D)
+
+    def forward(
+        self, tokens: Tensor, memory: Tensor, memory_pad: Tensor | None = None, need_weights: bool = False
+    ) -> tuple[Tensor, list[Tensor]]:
+        """Teacher-forced logits (B, M, V) for input ``tokens`` (B, M); cross-attention weights per layer
+        (B, H, M, N) when asked."""
+        x = self._embed(tokens, 0)
+        weights = []
+        for layer in self.layers:
+            x, w = layer(x, layer.self_attn.project_kv(x), layer.cross_attn.project_kv(memory), memory_pad,
+                         need_weights)
+            if w is not None:
+                weights.append(w)
+        return self.out(x), weights
+
+    def start_cache(self, memory: Tensor) -> DecoderCache:
+        """A cache holding the memory's cross-attention keys/values (computed once)."""
+        return DecoderCache(
+            self_kv=[None] * len(self.layers),
+            cross_kv=[layer.cross_attn.project_kv(memory) for layer in self.layers],
+        )
+
+    def step(
+        self, tokens: Tensor, cache: DecoderCache, memory_pad: Tensor | None = None, need_weights: bool = False
+    ) -> tuple[Tensor, list[Tensor]]:
+        """Logits (B, V) of the next token after feeding ``tokens`` (B, S) (new tokens only)."""
+        x = self._embed(tokens, cache.length)
+        weights = []
+        for i, layer in enumerate(self.layers):
+            k, v = layer.self_attn.project_kv(x)
+            prev = cache.self_kv[i]
+            if prev is not None:
+                k, v = torch.cat([prev[0], k], dim=2), torch.cat([prev[1], v], dim=2)  # (B, H, L+S, d)
+            cache.self_kv[i] = (k, v)
+            x, w = layer(x, (k, v), cache.cross_kv[i], memory_pad, need_weights)
+            if w is not None:
+                weights.append(w)
+        cache.length += tokens.shape[1]
+        return self.out(x[:, -1]), weights

@@ -1,0 +1,151 @@
+"""EgoT2-g: one task-general translator (paper Sec. 3.2).
+
+The :class:`~egot2.translator.token_encoder.TokenEncoder` of EgoT2-s encodes whichever task streams a
+batch provides; a :class:`SequenceDecoder` cross-attends to them and answers the task named by the
+prompt token, token by token. Training is teacher forced with the prompt position weighted 0 (w_1);
+generation is greedy (argmax), with a key/value cache, optionally constrained to the tokens valid for
+the task at each step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from egot2.config.schema import TranslatorConfig
+from egot2.errors import UserInputError
+from egot2.generalist.decoder import SequenceDecoder
+from egot2.generalist.tokenizers import TaskTokenizer
+from egot2.generalist.vocab import Vocabulary
+from egot2.tasks import TaskSpec
+from egot2.translator.layout import InputStream
+from egot2.translator.token_encoder import TokenEncoder
+
+
+@dataclass
+class Generation:
+    """What greedy generation produced.
+
+    Args:
+        tokens: generated tokens after the prompt (B, L), ``</s>`` and padding included.
+        logits: the logits each token was chosen from (B, L, V).
+        labels: the detokenised answer (the task's label dict).
+        invalid: invalid value tokens per clip (B,).
+        prompt_attention: last-layer cross-attention of the first step (B, heads, N), the prompt's view.
+    """
+
+    tokens: Tensor
+    logits: Tensor
+    labels: dict[str, Tensor]
+    invalid: Tensor
+    prompt_attention: Tensor | None = None
+
+
+class EgoT2G(nn.Module):
+    """The task-general translator.
+
+    Args:
+        tasks: every task it answers.
+        layout: the union of the streams those tasks' clips provide.
+        cfg: encoder hyperparameters (the decoder uses the same width, heads and FFN).
+        decoder_layers: decoder depth.
+        max_len: longest decoded sequence (prompt + answer + end).
+        vocab: the shared vocabulary (default: built from ``tasks``).
+    """
+
+    def __init__(
+        self,
+        tasks: Sequence[TaskSpec],
+        layout: Sequence[InputStream],
+        cfg: TranslatorConfig,
+        decoder_layers: int = 1,
+        max_len: int = 64,
+        vocab: Vocabulary | None = None,
+    ) -> None:
+        super().__init__()
+        self.tasks = {t.name: t for t in tasks}
+        self.vocab = vocab or Vocabulary.build(tasks)
+        self.tokenizers = {t.name: TaskTokenizer(t, self.vocab) for t in tasks}
+        self.head_task = {h: name for name, tok in self.tokenizers.items() for h in tok.heads}
+        self.encoder = TokenEncoder(layout, cfg, require_all=False)
+        self.decoder = SequenceDecoder(len(self.vocab), cfg.dim, decoder_layers, cfg.heads, cfg.ffn, max_len,
+                                       cfg.dropout)
+
+    def tokenizer(self, head: str) -> TaskTokenizer:
+        """The tokenizer that owns prompt ``head``; a miss lists the valid prompts."""
+        if head not in self.head_task:
+            raise UserInputError(f"unknown prompt {head!r}; valid: {', '.join(self.head_task)}", field="prompt")
+        return self.tokenizers[self.head_task[head]]
+
+    def loss(self, streams: Mapping[str, Tensor], masks: Mapping[str, Tensor] | None, targets: Tensor) -> Tensor:
+        """Teacher-forced cross-entropy of ``targets`` (B, M) ``[prompt, answer, </s>, pad]``.
+
+        Position j of the sequence is predicted from positions < j; the prompt (j = 1 in the paper) has
+        weight 0 because it is always given, padding is ignored.
+        """
+        memory, mask, _ = self.encoder(streams, masks)
+        logits, _ = self.decoder(targets[:, :-1], memory, None if mask is None else ~mask)  # (B, M-1, V)
+        gold = targets[:, 1:].masked_fill(targets[:, 1:] == self.vocab.pad, -100)
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), gold.reshape(-1), ignore_index=-100)
+
+    def task_loss(self, task: str, streams: Mapping[str, Tensor], masks: Mapping[str, Tensor] | None,
+                  labels: Mapping[str, Tensor]) -> Tensor:
+        """The summed loss over every prompt head of ``task`` for one batch of its clips."""
+        tok = self.tokenizers[task]
+        total = None
+        for head in tok.heads:
+            loss = self.loss(streams, masks, tok.encode(labels, head).to(next(self.parameters()).device))
+            total = loss if total is None else total + loss
+        assert total is not None
+        return total
+
+    @torch.no_grad()
+    def generate(
+        self,
+        streams: Mapping[str, Tensor],
+        head: str,
+        masks: Mapping[str, Tensor] | None = None,
+        frames: int = 1,
+        constrained: bool = True,
+        use_cache: bool = True,
+    ) -> Generation:
+        """Greedy answer to prompt ``head`` for a batch.
+
+        Args:
+            streams: the task's token streams.
+            head: the prompt (``"pnr"``, ``"ar_verb"`` ...).
+            masks: stream masks.
+            frames: frames to label (per-frame tasks).
+            constrained: allow only the tokens valid at each step.
+            use_cache: reuse keys/values between steps (same tokens, faster); else recompute the prefix.
+        """
+        tok = self.tokenizer(head)
+        memory, mask, _ = self.encoder(streams, masks)
+        pad = None if mask is None else ~mask
+        b = memory.shape[0]
+        steps = tok.answer_length(frames)
+        seq = torch.full((b, 1), tok.prompt_ids[head], dtype=torch.long, device=memory.device)
+        cache = self.decoder.start_cache(memory) if use_cache else None
+        logits_all, attention = [], None
+        for step in range(steps + 1):
+            if cache is not None:
+                logits, w = self.decoder.step(seq[:, -1:] if step else seq, cache, pad, need_weights=step == 0)
+            else:
+                full, w = self.decoder(seq, memory, pad, need_weights=step == 0)
+                logits, w = full[:, -1], [x[:, :, -1] for x in w]
+            if step == 0:
+                attention = w[-1].reshape(b, w[-1].shape[1], -1)  # (B, heads, N): the prompt's query
+            if constrained:
+                allowed = tok.allowed(head, step) if step < steps else [self.vocab.end]
+                bias = torch.full_like(logits, float("-inf"))
+                bias[:, allowed] = 0.0
+                logits = logits + bias
+            logits_all.append(logits)
+            seq = torch.cat([seq, logits.argmax(dim=-1, keepdim=True)], dim=1)
+        generated = seq[:, 1:]
+        labels, invalid = tok.decode(generated[:, :steps].cpu(), head)
+        return Generation(generated, torch.stack(logits_all, dim=1), labels, invalid, attention)
