@@ -75,5 +75,5 @@ def test_unknown_method_lists_valid() -> None:
 
     from egot2.errors import UserInputError
 
-    with pytest.raises(UserInputError, match="valid: egot2-s, finetune, transfer, late-fusion"):
+    with pytest.raises(UserInputError, match="valid: egot2-s, egot2-g, finetune, transfer, late-fusion"):
         build_model(ModelConfig(method="egot3", translator=TranslatorConfig()))

@@ -95,7 +95,7 @@ def test_loss_weightings() -> None:
     with torch.no_grad():
         unc.log_vars.copy_(torch.tensor([0.0, 1.0]))
     # exp(0)*2 + 0 + exp(-1)*1 + 1
-    assert abs(float(unc(losses)) - (2 + torch.exp(torch.tensor(-1.0)).item() + 1)) < 1e-6
+    assert abs(unc(losses).item() - (2 + torch.exp(torch.tensor(-1.0)).item() + 1)) < 1e-6
     dwa = LossWeighting(["a", "b"], "dwa", temperature=1.0)
     for epoch_losses in ({"a": 4.0, "b": 1.0}, {"a": 2.0, "b": 1.0}):
         dwa({k: torch.tensor(v) for k, v in epoch_losses.items()})

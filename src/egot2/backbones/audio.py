@@ -40,8 +40,8 @@ def mel_filterbank(n_freqs: int, n_mels: int, sample_rate: int, f_min: float = 0
     """
     f_max = sample_rate / 2 if f_max is None else f_max
     freqs = torch.linspace(0.0, sample_rate // 2, n_freqs, dtype=torch.float64)
-    lo, hi = hz_to_mel(torch.tensor([f_min, f_max], dtype=torch.float64))
-    points = mel_to_hz(torch.linspace(float(lo), float(hi), n_mels + 2, dtype=torch.float64))  # (M+2,)
+    lo, hi = (2595.0 * math.log10(1.0 + f / 700.0) for f in (f_min, f_max))  # HTK mel of the edges
+    points = mel_to_hz(torch.linspace(lo, hi, n_mels + 2, dtype=torch.float64))  # (M+2,)
     widths = points[1:] - points[:-1]  # (M+1,)
     offsets = points.unsqueeze(0) - freqs.unsqueeze(1)  # (F, M+2)
     rising = -offsets[:, :-2] / widths[:-1]

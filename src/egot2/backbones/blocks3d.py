@@ -71,7 +71,9 @@ class BottleneckTransform(nn.Module):
         self.a = nn.Conv3d(dim_in, dim_inner, (t_kernel, 1, 1), padding=(t_kernel // 2, 0, 0), bias=False)
         self.a_bn = nn.BatchNorm3d(dim_inner)
         self.a_relu = nn.ReLU(inplace=True)
-        self.b = nn.Conv3d(dim_inner, dim_inner, (1, 3, 3), stride=(1, stride, stride), padding=(0, 1, 1), bias=False)
+        self.b = nn.Conv3d(
+            dim_inner, dim_inner, (1, 3, 3), stride=(1, stride, stride), padding=(0, 1, 1), bias=False
+        )
         self.b_bn = nn.BatchNorm3d(dim_inner)
         self.b_relu = nn.ReLU(inplace=True)
         self.c = nn.Conv3d(dim_inner, dim_out, 1, bias=False)
@@ -142,7 +144,11 @@ class ResStage(nn.Module):
         for p, s in enumerate(pathways):
             for i in range(num_blocks):
                 block = ResBlock(
-                    s.dim_in if i == 0 else s.dim_out, s.dim_out, s.dim_inner, s.t_kernel, stride if i == 0 else 1
+                    s.dim_in if i == 0 else s.dim_out,
+                    s.dim_out,
+                    s.dim_inner,
+                    s.t_kernel,
+                    stride if i == 0 else 1,
                 )
                 self.add_module(f"pathway{p}_res{i}", block)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import torch
 from torch import Tensor
 
 from egot2.errors import UserInputError
@@ -19,7 +18,9 @@ def get_tensor(
 ) -> Tensor:
     """``batch[key]``, checked to be a floating tensor with ``ndim`` dims (``layout`` names them)."""
     if key not in batch:
-        raise UserInputError(f"{where} has no {key!r}; expected {layout} (keys present: {sorted(batch)})", field=key)
+        raise UserInputError(
+            f"{where} has no {key!r}; expected {layout} (keys present: {sorted(batch)})", field=key
+        )
     x = batch[key]
     if not isinstance(x, Tensor) or x.ndim != ndim or not x.is_floating_point():
         got = f"{tuple(x.shape)} {x.dtype}" if isinstance(x, Tensor) else type(x).__name__
@@ -42,7 +43,9 @@ def get_labels(labels: Mapping[str, Tensor], key: str, shape: Sequence[int], num
     y = labels[key]
     if not isinstance(y, Tensor) or tuple(y.shape) != tuple(shape) or y.is_floating_point():
         got = f"{tuple(y.shape)} {y.dtype}" if isinstance(y, Tensor) else type(y).__name__
-        raise UserInputError(f"labels[{key!r}] must be integer class ids of shape {tuple(shape)}, got {got}", field=key)
+        raise UserInputError(
+            f"labels[{key!r}] must be integer class ids of shape {tuple(shape)}, got {got}", field=key
+        )
     y = y.long()
     if y.numel() and (int(y.min()) < 0 or int(y.max()) >= num_classes):
         raise UserInputError(
@@ -54,14 +57,13 @@ def get_labels(labels: Mapping[str, Tensor], key: str, shape: Sequence[int], num
 def check_time_ratio(slow: Tensor, fast: Tensor, alpha: int, t_dim: int = 2) -> None:
     """SlowFast inputs: the fast pathway has ``alpha`` times the slow pathway's frames, same H, W."""
     ts, tf = slow.shape[t_dim], fast.shape[t_dim]
-    if tf != alpha * ts or slow.shape[t_dim + 1 :] != fast.shape[t_dim + 1 :] or slow.shape[0] != fast.shape[0]:
+    if (
+        tf != alpha * ts
+        or slow.shape[t_dim + 1 :] != fast.shape[t_dim + 1 :]
+        or slow.shape[0] != fast.shape[0]
+    ):
         raise UserInputError(
             f"'fast' must have {alpha} x the frames of 'slow' and the same batch and H, W; got slow "
             f"{tuple(slow.shape)}, fast {tuple(fast.shape)}",
             field="fast",
         )
-
-
-def one_hot_targets(index: Tensor, num_classes: int) -> Tensor:
-    """Float one-hot targets ``(B, num_classes)`` for BCE."""
-    return torch.nn.functional.one_hot(index, num_classes).float()

@@ -21,7 +21,7 @@ from torch import Tensor, nn
 
 from egot2.backbones.base import Batch, TSModel
 from egot2.backbones.blocks3d import PathwayStage, ResStage, VideoStem, init_resnet_weights
-from egot2.backbones.hoi_inputs import check_channels, get_labels, get_tensor, one_hot_targets
+from egot2.backbones.hoi_inputs import check_channels, get_labels, get_tensor
 from egot2.errors import UserInputError
 
 VIDEO_LAYOUT = "(B, 3, T, H, W)"
@@ -169,7 +169,7 @@ class PNRModel(SlowLayer5TS):
         """Mean BCE over the T frames against the one-hot keyframe index."""
         logits = outputs["logits"]
         y = get_labels(labels, "label", logits.shape[:1], logits.shape[1])
-        return F.binary_cross_entropy_with_logits(logits, one_hot_targets(y, logits.shape[1]))
+        return self.spec.compute_loss(outputs, {"label": y})
 
 
 class OSCCModel(SlowLayer5TS):
@@ -194,7 +194,8 @@ class OSCCModel(SlowLayer5TS):
     def loss(self, outputs: Mapping[str, Tensor], labels: Mapping[str, Tensor]) -> Tensor:
         """Cross-entropy of the two state-change logits."""
         logits = outputs["logits"]
-        return F.cross_entropy(logits, get_labels(labels, "label", logits.shape[:1], logits.shape[1]))
+        y = get_labels(labels, "label", logits.shape[:1], logits.shape[1])
+        return self.spec.compute_loss(outputs, {"label": y})
 
 
 def _config(size: str) -> ResNet3dConfig:

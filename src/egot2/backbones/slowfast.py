@@ -95,7 +95,12 @@ class FuseFastToSlow(nn.Module):
     def __init__(self, dim_fast: int, ratio: int, kernel: int, alpha: int) -> None:
         super().__init__()
         self.conv_f2s = nn.Conv3d(
-            dim_fast, dim_fast * ratio, (kernel, 1, 1), stride=(alpha, 1, 1), padding=(kernel // 2, 0, 0), bias=False
+            dim_fast,
+            dim_fast * ratio,
+            (kernel, 1, 1),
+            stride=(alpha, 1, 1),
+            padding=(kernel // 2, 0, 0),
+            bias=False,
         )
         self.bn = nn.BatchNorm3d(dim_fast * ratio)
         self.relu = nn.ReLU(inplace=True)
@@ -192,7 +197,9 @@ def slowfast_inputs(batch: Batch, alpha: int, clips: bool = False) -> tuple[Tens
         check_channels(x, key, pre + "3, T, H, W)", ndim - 4)
     check_time_ratio(slow, fast, alpha, t_dim=ndim - 3)
     if clips and slow.shape[1] != fast.shape[1]:
-        raise UserInputError(f"'slow' and 'fast' must hold the same clips, got {slow.shape[1]} and {fast.shape[1]}")
+        raise UserInputError(
+            f"'slow' and 'fast' must hold the same clips, got {slow.shape[1]} and {fast.shape[1]}"
+        )
     return slow, fast
 
 
@@ -254,11 +261,8 @@ class ARModel(TSModel):
 
     def loss(self, outputs: Mapping[str, Tensor], labels: Mapping[str, Tensor]) -> Tensor:
         """Verb CE + noun CE."""
-        total = outputs["verb"].new_zeros(())
-        for key in ("verb", "noun"):
-            logits = outputs[key]
-            total = total + F.cross_entropy(logits, get_labels(labels, key, logits.shape[:1], logits.shape[1]))
-        return total
+        ys = {k: get_labels(labels, k, outputs[k].shape[:1], outputs[k].shape[1]) for k in ("verb", "noun")}
+        return self.spec.compute_loss(outputs, ys)
 
 
 def build_ar(size: str = "tiny") -> ARModel:

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from egot2 import __version__
-from egot2.cli import convert_checkpoint, demo, params
+from egot2.cli import convert_checkpoint, demo, evaluate, params
 from egot2.errors import EgoT2Error
 
-COMMANDS: list[ModuleType] = [params, demo, convert_checkpoint]
+COMMANDS: list[ModuleType] = [params, demo, convert_checkpoint, evaluate]
 
 
 class _Parser(argparse.ArgumentParser):

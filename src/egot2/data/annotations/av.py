@@ -6,7 +6,6 @@ import math
 from pathlib import Path
 from typing import Any
 
-from egot2.data.annotations._fields import Fields, top_level
 from egot2.data.annotations.av_records import (
     AvCameraWearer,
     AvClip,
@@ -16,6 +15,7 @@ from egot2.data.annotations.av_records import (
     TrackingPath,
     VoiceSegment,
 )
+from egot2.data.annotations.fields import Fields, top_level
 from egot2.data.annotations.jsonio import read_json
 from egot2.errors import UserInputError
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from egot2.data.annotations._fields import Fields, top_level
+from egot2.data.annotations.fields import Fields, top_level
 from egot2.data.annotations.jsonio import read_json
 from egot2.errors import UserInputError
 
