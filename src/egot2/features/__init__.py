@@ -1,0 +1,1 @@
+"""Stage II inputs: window plans, feature extraction and the feature cache."""

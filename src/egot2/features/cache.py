@@ -1,0 +1,210 @@
+"""The feature cache: the frozen TS models' token streams, extracted once, read many times.
+
+Layout of a cache folder::
+
+    meta.json                         what made it (primary, streams and dims, window plan, TS weight
+                                      hashes, dtype, egot2 version): a stale or mismatched cache is refused
+    <split>/shard-00000.safetensors   per stream "<task.stream>" (sum T, D) concatenated over the shard's
+                                      clips with "<task.stream>@offsets" (n+1,); labels "label:<name>" the
+                                      same way; the clip ids and per-clip info in the header metadata
+
+Shards are written whole to a temporary name and renamed, so a crash never leaves a half-written shard
+under a real name, and an interrupted extraction resumes after the last complete shard. Reads are
+memory-mapped (safetensors) and by clip id.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
+from torch import Tensor
+
+from egot2 import __version__
+from egot2.errors import UserInputError
+from egot2.utils.atomic import atomic_path, write_json
+
+FORMAT = 1
+OFFSETS = "@offsets"
+LABEL = "label:"
+
+
+@dataclass
+class CacheItem:
+    """One clip: token streams ``{task.stream: (T_k, D_k)}``, labels, id and free-form info."""
+
+    clip_id: str
+    streams: dict[str, Tensor]
+    labels: dict[str, Tensor]
+    info: dict[str, Any]
+
+
+def _pack(items: list[CacheItem], dtype: torch.dtype) -> tuple[dict[str, Tensor], dict[str, str]]:
+    tensors: dict[str, Tensor] = {}
+    keys = list(items[0].streams)
+    label_keys = list(items[0].labels)
+    for key, group, cast in [(k, "streams", dtype) for k in keys] + [(k, "labels", None) for k in label_keys]:
+        parts = [getattr(it, group)[key] for it in items]
+        parts = [p.reshape(1) if p.ndim == 0 else p for p in parts]
+        name = key if group == "streams" else LABEL + key
+        joined = torch.cat(parts, dim=0).contiguous()  # (sum T, ...)
+        tensors[name] = joined.to(cast) if cast is not None else joined
+        lengths = torch.tensor([0] + [p.shape[0] for p in parts], dtype=torch.int64)
+        tensors[name + OFFSETS] = lengths.cumsum(0)
+    meta = {"clips": json.dumps([it.clip_id for it in items]), "info": json.dumps([it.info for it in items])}
+    return tensors, meta
+
+
+class CacheWriter:
+    """Append clips to a cache split, one atomic shard at a time.
+
+    Args:
+        root: the cache folder (``meta.json`` must already be written by :func:`write_meta`).
+        split: ``train``, ``val`` or ``test``.
+        shard_size: clips per shard.
+    """
+
+    def __init__(self, root: str | Path, split: str, shard_size: int = 256) -> None:
+        self.root, self.split, self.shard_size = Path(root), split, shard_size
+        self.meta = read_meta(self.root)
+        self.dtype = getattr(torch, self.meta["dtype"])
+        self.folder = self.root / split
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.done = set(CacheSplit(self.root, split).ids()) if any(self.folder.glob("shard-*.safetensors")) else set()
+        self._buffer: list[CacheItem] = []
+
+    def add(self, item: CacheItem) -> None:
+        """Buffer one clip; a full buffer is written as a shard."""
+        expected = set(self.meta["streams"])
+        if set(item.streams) != expected:
+            raise UserInputError(f"clip {item.clip_id!r} has streams {sorted(item.streams)}, the cache holds "
+                                 f"{sorted(expected)}", file=self.root / "meta.json", field="streams")
+        self._buffer.append(item)
+        if len(self._buffer) >= self.shard_size:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the buffered clips as the next shard (atomically)."""
+        if not self._buffer:
+            return
+        index = len(list(self.folder.glob("shard-*.safetensors")))
+        tensors, meta = _pack(self._buffer, self.dtype)
+        with atomic_path(self.folder / f"shard-{index:05d}.safetensors") as tmp:
+            save_file(tensors, str(tmp), metadata=meta)
+        self.done.update(it.clip_id for it in self._buffer)
+        self._buffer = []
+
+
+def write_meta(root: str | Path, meta: Mapping[str, Any]) -> None:
+    """Create a cache folder with its ``meta.json`` (``streams``: {key: dim}, ``dtype``, ``ts``...)."""
+    full = {"format": FORMAT, "egot2_version": __version__, **meta}
+    write_json(Path(root) / "meta.json", full)
+
+
+def read_meta(root: str | Path) -> dict[str, Any]:
+    """The cache's ``meta.json``; a missing or unreadable one is a clear error."""
+    path = Path(root) / "meta.json"
+    try:
+        meta = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise UserInputError("not a feature cache (no meta.json); run `egot2 extract` first", file=path) from None
+    except json.JSONDecodeError as exc:
+        raise UserInputError(f"meta.json is not valid JSON (line {exc.lineno})", file=path) from None
+    if meta.get("format") != FORMAT:
+        raise UserInputError(f"cache format {meta.get('format')!r}, this egot2 reads {FORMAT}", file=path,
+                             field="format")
+    return meta
+
+
+def check_meta(root: str | Path, expected: Mapping[str, Any]) -> None:
+    """Refuse a cache whose metadata differs from ``expected`` on any key, naming each difference."""
+    meta = read_meta(root)
+    diffs = [f"{k}: cache has {meta.get(k)!r}, expected {v!r}" for k, v in expected.items() if meta.get(k) != v]
+    if diffs:
+        raise UserInputError("the cache does not match this run (stale or made with other TS models): "
+                             + "; ".join(diffs), file=Path(root) / "meta.json")
+
+
+class _Shard:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self.handle = safe_open(str(path), framework="pt")
+        except Exception as exc:  # safetensors raises its own error type for truncated headers
+            raise UserInputError(f"corrupt or truncated cache shard ({exc}); delete it and re-run "
+                                 "`egot2 extract` to rebuild it", file=path) from None
+        meta = self.handle.metadata() or {}
+        self.clips: list[str] = json.loads(meta.get("clips", "[]"))
+        self.info: list[dict[str, Any]] = json.loads(meta.get("info", "[]"))
+        self.keys = [k for k in self.handle.keys() if not k.endswith(OFFSETS)]
+        self.offsets = {k: self.handle.get_tensor(k + OFFSETS) for k in self.keys}
+        size = path.stat().st_size
+        for k in self.keys:  # a shard cut short after its header is caught here, not at read time
+            try:
+                self.handle.get_slice(k)
+            except Exception:
+                raise UserInputError(f"truncated cache shard ({size} bytes)", file=path) from None
+
+    def read(self, i: int) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+        streams, labels = {}, {}
+        for k in self.keys:
+            a, b = int(self.offsets[k][i]), int(self.offsets[k][i + 1])
+            t = self.handle.get_slice(k)[a:b]
+            if k.startswith(LABEL):
+                labels[k[len(LABEL):]] = t
+            else:
+                streams[k] = t.float()
+        return streams, labels
+
+
+class CacheSplit:
+    """Random access by clip id to one split of a cache (memory-mapped).
+
+    Args:
+        root: the cache folder.
+        split: the split name.
+    """
+
+    def __init__(self, root: str | Path, split: str) -> None:
+        self.root, self.split = Path(root), split
+        self.meta = read_meta(self.root)
+        folder = self.root / split
+        paths = sorted(folder.glob("shard-*.safetensors"))
+        if not paths:
+            raise UserInputError(f"the cache has no {split!r} split", file=folder)
+        self.shards = [_Shard(p) for p in paths]
+        self.index: dict[str, tuple[int, int]] = {}
+        for s, shard in enumerate(self.shards):
+            for i, cid in enumerate(shard.clips):
+                if cid in self.index:
+                    raise UserInputError(f"clip {cid!r} appears twice", file=shard.path, field="clips")
+                self.index[cid] = (s, i)
+
+    def ids(self) -> list[str]:
+        """Clip ids in storage order."""
+        return [cid for shard in self.shards for cid in shard.clips]
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __contains__(self, clip_id: str) -> bool:
+        return clip_id in self.index
+
+    def get(self, clip_id: str) -> CacheItem:
+        """The clip ``clip_id``; a miss is a clear error."""
+        if clip_id not in self.index:
+            raise UserInputError(f"clip {clip_id!r} is not in the {self.split!r} split of the cache",
+                                 file=self.root)
+        s, i = self.index[clip_id]
+        streams, labels = self.shards[s].read(i)
+        return CacheItem(clip_id, streams, labels, self.shards[s].info[i])
+
+    def __iter__(self) -> Iterator[CacheItem]:
+        for cid in self.ids():
+            yield self.get(cid)
