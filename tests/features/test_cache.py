@@ -38,7 +38,7 @@ def test_round_trip_by_id(tmp_path: Path) -> None:
     got = split.get("clip3")
     assert torch.equal(got.streams["ttm.frames"], items[3].streams["ttm.frames"])  # exact in float32
     assert got.streams["ttm.frames"].shape == (6, 4)
-    assert int(got.labels["label"][0]) == 1 and got.info == {"clip_uid": "c3", "idx": 3}
+    assert got.labels["label"].shape == () and int(got.labels["label"]) == 1 and got.info == {"clip_uid": "c3", "idx": 3}
     with pytest.raises(UserInputError, match="not in the 'val' split"):
         split.get("nope")
 

@@ -57,7 +57,9 @@ def _pack(items: list[CacheItem], dtype: torch.dtype) -> tuple[dict[str, Tensor]
         tensors[name] = joined.to(cast) if cast is not None else joined
         lengths = torch.tensor([0] + [p.shape[0] for p in parts], dtype=torch.int64)
         tensors[name + OFFSETS] = lengths.cumsum(0)
-    meta = {"clips": json.dumps([it.clip_id for it in items]), "info": json.dumps([it.info for it in items])}
+    scalars = [k for k in label_keys if items[0].labels[k].ndim == 0]
+    meta = {"clips": json.dumps([it.clip_id for it in items]), "info": json.dumps([it.info for it in items]),
+            "scalars": json.dumps(scalars)}
     return tensors, meta
 
 
@@ -142,6 +144,7 @@ class _Shard:
         meta = self.handle.metadata() or {}
         self.clips: list[str] = json.loads(meta.get("clips", "[]"))
         self.info: list[dict[str, Any]] = json.loads(meta.get("info", "[]"))
+        self.scalars = set(json.loads(meta.get("scalars", "[]")))
         self.keys = [k for k in self.handle.keys() if not k.endswith(OFFSETS)]
         self.offsets = {k: self.handle.get_tensor(k + OFFSETS) for k in self.keys}
         size = path.stat().st_size
@@ -157,7 +160,8 @@ class _Shard:
             a, b = int(self.offsets[k][i]), int(self.offsets[k][i + 1])
             t = self.handle.get_slice(k)[a:b]
             if k.startswith(LABEL):
-                labels[k[len(LABEL):]] = t
+                name = k[len(LABEL):]
+                labels[name] = t.reshape(()) if name in self.scalars else t
             else:
                 streams[k] = t.float()
         return streams, labels

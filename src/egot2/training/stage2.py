@@ -1,0 +1,129 @@
+"""Stage II from a feature cache: train a translator or baseline, and evaluate it.
+
+The cache holds every TS model's token streams for every clip of the primary's dataset, so no frozen
+backbone runs during training (the authors' release re-ran them at every step).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.loggers import CSVLogger
+from torch.utils.data import DataLoader
+
+from egot2.config import Config
+from egot2.errors import UserInputError
+from egot2.features.cache import CacheSplit, read_meta
+from egot2.methods import build_model, model_layout
+from egot2.tasks import get_task
+from egot2.training.cached_data import CachedStreams, collate_cached, translator_forward
+from egot2.training.module import TaskModule
+from egot2.training.runs import load_run, save_run
+from egot2.training.scoring import score
+
+
+def resolve_dims(cfg: Config, cache: Path) -> Config:
+    """Fill ``model.dims`` from the cache for every stream the config does not pin; a pinned dim that
+    differs from the cache's is an error."""
+    meta = read_meta(cache)
+    if meta.get("primary") != cfg.model.primary:
+        raise UserInputError(f"the cache was extracted for primary {meta.get('primary')!r}, the config trains "
+                             f"{cfg.model.primary!r}", file=cache / "meta.json", field="primary")
+    dims = dict(meta["streams"])
+    for key, d in cfg.model.dims.items():
+        if key in dims and dims[key] != d:
+            raise UserInputError(f"config pins {key} to {d} dims but the cache holds {dims[key]}",
+                                 file=cache / "meta.json", field=f"model.dims.{key}")
+    model = dataclasses.replace(cfg.model, dims={**dims, **cfg.model.dims})
+    layout_keys = {s.key for s in model_layout(dataclasses.replace(model, dims={}))}
+    model = dataclasses.replace(model, dims={k: v for k, v in model.dims.items() if k in layout_keys})
+    return dataclasses.replace(cfg, model=model)
+
+
+def _loader(split: CacheSplit, keys: list[str], batch: int, shuffle: bool, seed: int) -> DataLoader:
+    g = torch.Generator().manual_seed(seed)
+    return DataLoader(CachedStreams(split, keys), batch_size=batch, shuffle=shuffle, generator=g,
+                      collate_fn=collate_cached, num_workers=0)
+
+
+def train_stage2(
+    cfg: Config,
+    cache: Path,
+    out: Path,
+    *,
+    resume: bool = False,
+    devices: int | str = 1,
+    num_nodes: int = 1,
+    progress: bool = True,
+    max_steps: int = -1,
+) -> dict[str, Any]:
+    """Train ``cfg.model`` on the cache's train split, keep the best checkpoint by the official
+    validation metric, and write the run folder. Returns ``run.json``'s content."""
+    cache, out = Path(cache), Path(out)
+    cfg = resolve_dims(cfg, cache)
+    L.seed_everything(cfg.train.seed, workers=True, verbose=False)
+    model = build_model(cfg.model)
+    keys = [s.key for s in model_layout(cfg.model)]
+    spec = get_task(cfg.model.primary)
+    train = _loader(CacheSplit(cache, "train"), keys, cfg.train.batch_size, True, cfg.train.seed)
+    val = _loader(CacheSplit(cache, "val"), keys, cfg.train.batch_size, False, cfg.train.seed)
+    module = TaskModule(model, spec, cfg.train, translator_forward)
+    ckpt = ModelCheckpoint(dirpath=out / "checkpoints", monitor="val_metric", mode="max", save_last=True,
+                           filename="best")
+    trainer = L.Trainer(
+        max_epochs=cfg.train.epochs, max_steps=max_steps, accelerator="cpu", devices=devices,
+        num_nodes=num_nodes, callbacks=[ckpt], logger=CSVLogger(out, name="logs"), deterministic=True,
+        enable_progress_bar=progress, enable_model_summary=False, log_every_n_steps=1,
+    )
+    last = out / "checkpoints" / "last.ckpt"
+    start = time.perf_counter()
+    trainer.fit(module, train, val, ckpt_path=str(last) if resume and last.exists() else None)
+    if ckpt.best_model_path:
+        best = torch.load(ckpt.best_model_path, map_location="cpu", weights_only=True)["state_dict"]
+        module.load_state_dict(best)
+    scores = score_split(module.model, cfg, cache, "val")
+    info = {"method": cfg.model.method, "primary": cfg.model.primary, "cache": str(cache),
+            "streams": keys, "val": scores, "train_seconds": time.perf_counter() - start,
+            "best_checkpoint": ckpt.best_model_path or None}
+    if trainer.is_global_zero:
+        save_run(out, module.model, cfg, info)
+    return info
+
+
+@torch.no_grad()
+def predict_split(model: torch.nn.Module, cfg: Config, cache: Path, split: str, batch: int = 64) -> tuple[
+        list[dict[str, torch.Tensor]], list[dict[str, torch.Tensor]], list[dict[str, Any]], list[str]]:
+    """Model outputs over a cache split: (outputs, labels, infos, ids) per batch."""
+    keys = [s.key for s in model_layout(cfg.model)]
+    model.eval()
+    outs, labels, infos, ids = [], [], [], []
+    for b in _loader(CacheSplit(Path(cache), split), keys, batch, False, 0):
+        outs.append({k: v for k, v in translator_forward(model, b).items() if k != "attention"})
+        labels.append(b["labels"])
+        infos.extend(b["infos"])
+        ids.extend(b["ids"])
+    return outs, labels, infos, ids
+
+
+def score_split(model: torch.nn.Module, cfg: Config, cache: Path, split: str) -> dict[str, float]:
+    """The task's metrics on a labelled cache split."""
+    outs, labels, infos, _ = predict_split(model, cfg, cache, split)
+    return score(get_task(cfg.model.primary), outs, labels, infos)
+
+
+def evaluate_run(run: Path, split: str = "val", cache: Path | None = None) -> dict[str, Any]:
+    """Load a run folder and report its official metrics on ``split`` of its cache."""
+    cfg, info, weights = load_run(Path(run))
+    cache = Path(cache or info["cache"])
+    model = build_model(cfg.model)
+    missing, unexpected = model.load_state_dict(weights, strict=False)
+    if missing or unexpected:
+        raise UserInputError(f"weights do not fit the model: missing {missing[:5]}, unexpected {unexpected[:5]}",
+                             file=Path(run) / "model.safetensors")
+    return {"task": cfg.model.primary, "split": split, "metrics": score_split(model, cfg, cache, split)}
