@@ -85,7 +85,7 @@ def test_attention_rows_sum_to_one_with_padding() -> None:
     att = model(streams, masks, return_attention=True)["attention"]  # (L, B, H, N, N)
     torch.testing.assert_close(att.sum(-1), torch.ones(att.shape[:-1]))
     padded_keys = torch.cat([~mask[1]] * 3)  # positions of padding in the concatenated sequence
-    assert float(att[:, 1, :, :, padded_keys].abs().max()) == 0.0
+    assert att[:, 1, :, :, padded_keys].abs().max().item() == 0.0
 
 
 def test_padding_does_not_change_prediction() -> None:

@@ -9,7 +9,6 @@ data. A truncated or corrupt file is a :class:`~egot2.errors.UserInputError` nam
 from __future__ import annotations
 
 import pickle
-import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -82,7 +81,9 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _corrupt(path: Path, exc: BaseException) -> UserInputError:
-    kind = "a zip archive" if zipfile.is_zipfile(path) else "a torch/pickle file"
+    with open(path, "rb") as fh:
+        zipped = fh.read(4) == b"PK\x03\x04"
+    kind = "a torch zip archive" if zipped else "a legacy torch/pickle file"
     return UserInputError(
         f"cannot read the checkpoint as {kind} (truncated or corrupt?): {type(exc).__name__}: {_first_line(exc)}",
         file=path,

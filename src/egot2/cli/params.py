@@ -6,7 +6,7 @@ import argparse
 import json
 
 from egot2.config import load_config
-from egot2.methods import build_model
+from egot2.methods import build_model, generalist_layouts, model_layout
 from egot2.utils.params import count_parameters
 
 NAME = "params"
@@ -19,25 +19,46 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
 
 
+def frozen_ts_params(tasks: list[str], size: str = "full") -> int:
+    """Parameters of the frozen TS models of ``tasks`` (counted on the meta device, nothing allocated)."""
+    import torch
+
+    from egot2.backbones import build_ts_model
+
+    total = 0
+    for task in tasks:
+        with torch.device("meta"):
+            total += count_parameters(build_ts_model(task, size)).total
+    return total
+
+
 def config_params(paths: list[str]) -> list[dict[str, object]]:
-    """``[{"config", "method", "primary", "trainable", "total"}]`` for each config file."""
+    """``[{"config", "method", "primary", "trainable", "total"}]`` for each config file. ``total`` adds
+    the frozen full-size TS models the model reads (as the paper's "All" column)."""
     rows = []
     for path in paths:
         cfg = load_config([path])
-        counts = count_parameters(build_model(cfg.model))
+        model = build_model(cfg.model)
+        counts = count_parameters(model)
+        layouts = [s for lay in generalist_layouts(cfg.model).values() for s in lay] \
+            if cfg.model.method == "egot2-g" else model_layout(cfg.model)
+        ts = frozen_ts_params(list(dict.fromkeys(s.task for s in layouts)))
         primary = None if cfg.model.method == "egot2-g" else cfg.model.primary
         rows.append({"config": path, "method": cfg.model.method, "primary": primary,
-                     "trainable": counts.trainable, "total": counts.total})
+                     "trainable": counts.trainable, "total": counts.total + ts})
     return rows
 
 
 def ts_params(size: str) -> list[dict[str, object]]:
     """``[{"task", "size", "trainable", "total"}]`` for every TS model at ``size``."""
+    import torch
+
     from egot2.backbones import build_ts_model, ts_tasks
 
     rows = []
     for task in ts_tasks():
-        counts = count_parameters(build_ts_model(task, size))
+        with torch.device("meta"):  # counted without allocating the weights
+            counts = count_parameters(build_ts_model(task, size))
         rows.append({"task": task, "size": size, "trainable": counts.trainable, "total": counts.total})
     return rows
 

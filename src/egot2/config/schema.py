@@ -128,6 +128,9 @@ class TrainConfig:
         lr: learning rate.
         weight_decay: weight decay.
         scheduler: ``none``, ``cosine`` or ``step``.
+        weighting: EgoT2-g task-loss weighting: ``equal``, ``uncertainty`` or ``dwa``.
+        combine: EgoT2-g: how datasets of different sizes form joint steps (``min_size``,
+            ``max_size_cycle``).
     """
 
     seed: int = 0
@@ -137,6 +140,8 @@ class TrainConfig:
     lr: float = 1e-4
     weight_decay: float = 1e-4
     scheduler: str = "none"
+    weighting: str = "equal"
+    combine: str = "max_size_cycle"
 
 
 @dataclass

@@ -82,7 +82,7 @@ LAM = TaskSpec(
     streams=(StreamSpec("frames", None, 256),),
     clip_dim=256,
     output=OutputSpec(OutputKind.BINARY, num_classes=2),
-    loss=LossSpec("ce"),
+    loss=LossSpec("ce", class_weights=(0.136, 0.864)),  # the Ego4D LAM baseline's default weights
     can_be_primary=False,
     metric="map",
     description="is this face looking at the camera wearer (ResNet-18 + BiLSTM over 7 face crops)",

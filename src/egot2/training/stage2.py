@@ -117,9 +117,14 @@ def score_split(model: torch.nn.Module, cfg: Config, cache: Path, split: str) ->
     return score(get_task(cfg.model.primary), outs, labels, infos)
 
 
-def evaluate_run(run: Path, split: str = "val", cache: Path | None = None) -> dict[str, Any]:
-    """Load a run folder and report its official metrics on ``split`` of its cache."""
+def evaluate_run(run: Path, split: str = "val", cache: Path | None = None) -> dict[str, Any] | list[dict[str, Any]]:
+    """Load a run folder and report its official metrics on ``split`` of its cache (EgoT2-g: one entry
+    per task)."""
     cfg, info, weights = load_run(Path(run))
+    if cfg.model.method == "egot2-g":
+        from egot2.training.joint import evaluate_generalist_run
+
+        return evaluate_generalist_run(Path(run), split, cache)
     cache = Path(cache or info["cache"])
     model = build_model(cfg.model)
     missing, unexpected = model.load_state_dict(weights, strict=False)

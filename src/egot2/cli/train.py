@@ -1,0 +1,64 @@
+"""``egot2 train``: stage II, a translator or baseline trained from a feature cache."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+NAME = "train"
+HELP = "Train EgoT2-s, EgoT2-g or a baseline (finetune, transfer, late-fusion) from a feature cache."
+METHODS = ["finetune", "transfer", "late-fusion", "egot2-s", "egot2-g"]
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--method", choices=METHODS, help="what to train (default: the config's, else egot2-s)")
+    p.add_argument("--primary", help="primary task (EgoT2-s and baselines)")
+    p.add_argument("--aux", nargs="*", help="auxiliary tasks (default: the paper rule)")
+    p.add_argument("--cluster", choices=["human-object", "human-human"], help="EgoT2-g: answer this cluster")
+    p.add_argument("--config", action="append", default=[], type=Path, help="YAML config delta (repeatable)")
+    p.add_argument("--cache", type=Path, help="feature cache made by `egot2 extract` (EgoT2-g: a folder of "
+                   "caches, one per task)")
+    p.add_argument("--out", type=Path, required=True, help="run folder to write")
+    p.add_argument("--resume", action="store_true", help="continue from RUN/checkpoints/last.ckpt")
+    p.add_argument("--devices", default="1", help="devices for Lightning (DDP when > 1)")
+    p.add_argument("--num-nodes", type=int, default=1)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="config overrides, e.g. train.epochs=5")
+
+
+def resolve(args: argparse.Namespace):  # noqa: ANN201 - returns Config
+    """The run's config: defaults, --config files, then the flags, then KEY=VALUE overrides."""
+    from egot2.config import load_config
+
+    flags = []
+    if args.method:
+        flags.append(f"model.method={args.method}")
+    if args.primary:
+        flags.append(f"model.primary={args.primary}")
+    if args.aux is not None:
+        flags.append(f"model.aux=[{','.join(args.aux)}]")
+    if args.cluster:
+        flags.append(f"model.generalist.cluster={args.cluster}")
+    return load_config(args.config, [*flags, *args.overrides])
+
+
+def run(args: argparse.Namespace) -> int:
+    from egot2.errors import UserInputError
+
+    cfg = resolve(args)
+    if args.cache is None:
+        raise UserInputError("give --cache CACHE (made by `egot2 extract`)", field="--cache")
+    devices = int(args.devices) if str(args.devices).isdigit() else args.devices
+    if cfg.model.method == "egot2-g":
+        from egot2.training.joint import train_generalist
+
+        info = train_generalist(cfg, args.cache, args.out, resume=args.resume, progress=not args.quiet,
+                                devices=devices, num_nodes=args.num_nodes)
+    else:
+        from egot2.training.stage2 import train_stage2
+
+        info = train_stage2(cfg, args.cache, args.out, resume=args.resume, devices=devices,
+                            num_nodes=args.num_nodes, progress=not args.quiet)
+    print(json.dumps({"out": str(args.out), "val": info["val"]}, indent=2))
+    return 0
