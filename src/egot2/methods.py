@@ -55,7 +55,9 @@ def generalist_layouts(cfg: ModelConfig) -> dict[str, list[InputStream]]:
     out = {}
     for t in tasks:
         aux = [a for a in default_aux(get_task(t), clusters) if a in tasks]
-        layout = plan_streams(t, aux, windows=cfg.windows, dims=cfg.dims, check_primary=False)
+        layout = plan_streams(t, aux, windows=cfg.windows, check_primary=False)
+        dims = {k: v for k, v in cfg.dims.items() if k in {s.key for s in layout}}
+        layout = plan_streams(t, aux, windows=cfg.windows, dims=dims, check_primary=False)
         if cfg.streams is not None:
             layout = [s for s in layout if s.key in set(cfg.streams)]
         out[t] = layout

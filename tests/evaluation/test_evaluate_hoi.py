@@ -173,7 +173,7 @@ def test_lta_missing_and_extra_windows(lta_annotations: Path, tmp_path: Path) ->
     del preds["c_2"]
     with pytest.raises(UserInputError, match="1 of 2 annotated windows have no prediction, first: 'c_2'"):
         evaluate("lta", lta_annotations, write_json(tmp_path / "m.json", preds))
-    preds = _lta_predictions() | {"c_3": _lta_predictions()["c_2"]}  # the EgoT2 window builder never makes c_3
+    preds = _lta_predictions() | {"c_3": _lta_predictions()["c_2"]}  # c_3 would need a 24th action
     with pytest.raises(UserInputError, match="1 predictions for windows that are not in the annotations"):
         evaluate("lta", lta_annotations, write_json(tmp_path / "x.json", preds))
 

@@ -184,3 +184,12 @@ def test_asd_single_clip_file_works(tmp_path: Path) -> None:
     preds = write_lines(tmp_path / "p.csv", [ASD_HEADER, "only,5,1,10,20,40,60,0.7", "only,6,1,10,20,40,60,0.2"])
     result = evaluate("asd", ann, preds)
     assert result["metrics"] == {"map": 1.0, "acc": 1.0}
+
+
+def test_ttm_clip_without_talking_segments(tmp_path: Path) -> None:
+    clips = [av_clip("a", [av_person("1")], talking=[av_seg(10, 20, "1", "0"), av_seg(30, 40, "1", None)]),
+             av_clip("b", [av_person("1")])]
+    ann = write_json(tmp_path / "av.json", av_file(clips))
+    result = evaluate("ttm", ann, write_lines(tmp_path / "p.csv", ["a,0,10,20,1,0.7", "a,1,30,40,1,0.4"]))
+    assert result["counts"] == {"num_segments": 2, "num_positive": 1}
+    assert result["metrics"] == {"map": 1.0, "acc": 1.0}

@@ -131,3 +131,12 @@ def test_equal_confidences_in_one_frame_keep_file_row_order() -> None:
     ranked = [AsdDetection("c", 1, -1, *bx, 0.5) for bx in (a, b, g2)]
     assert asd_detection_map(ranked, [c]).map == pytest.approx(5 / 6, abs=1e-12)
     assert asd_detection_map([ranked[0], ranked[2], ranked[1]], [c]).map == pytest.approx(1.0, abs=1e-12)
+
+
+def test_speaking_boxes_include_visual_anchors_and_the_camera_wearer() -> None:
+    # mAP ground truth takes every person and every track; frame accuracy skips visual anchors.
+    wearer = person("0", [track("w", [box(2)])], voice=[(0, 5)])
+    p1 = person("1", [track("visual_anchor_7", [box(3, 50, 50)])], voice=[(3, 3)])
+    c = clip("c", [wearer, p1])
+    assert asd_speaking_boxes([c]) == {("c", 2): [(0, 0, 10, 10)], ("c", 3): [(50, 50, 60, 60)]}
+    assert asd_face_frames([c]) == []  # "w" has one box (chunk too short), the anchor is skipped

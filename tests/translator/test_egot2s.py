@@ -154,3 +154,21 @@ def test_wrong_stream_shape_is_clear() -> None:
     del streams["asd.frames"]
     with pytest.raises(UserInputError, match="missing token streams"):
         model(streams)
+
+
+def test_pool_streams_ablation_one_token_per_stream() -> None:
+    from egot2.tasks import get_task
+
+    layout = [InputStream("ttm", "frames", None, 8), InputStream("lam", "frames", None, 8)]
+    cfg = TranslatorConfig(dim=16, layers=1, heads=2, ffn=16, pool_streams=True)  # learned positions: 2 tokens
+    model = EgoT2S(get_task("ttm"), layout, cfg).eval()
+    streams = {s.key: torch.randn(2, 7, 8) for s in layout}
+    out = model(streams, return_attention=True)
+    assert out["attention"].shape[-1] == 2
+    # Pooling makes the prediction blind to the order of frames.
+    shuffled = {k: v[:, torch.randperm(7)] for k, v in streams.items()}
+    torch.testing.assert_close(model(shuffled)["logits"], out["logits"])
+    from egot2.errors import UserInputError
+
+    with pytest.raises(UserInputError, match="per-frame"):
+        EgoT2S(get_task("asd"), [InputStream("asd", "frames", None, 8)], cfg)

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from egot2 import __version__
-from egot2.cli import convert_checkpoint, demo, eval_run, evaluate, params, train
+from egot2.cli import convert_checkpoint, demo, eval_run, evaluate, params, synth, train
 from egot2.errors import EgoT2Error
 
-COMMANDS: list[ModuleType] = [params, demo, convert_checkpoint, evaluate, train, eval_run]
+COMMANDS: list[ModuleType] = [params, demo, convert_checkpoint, evaluate, train, eval_run, synth]
 
 
 class _Parser(argparse.ArgumentParser):

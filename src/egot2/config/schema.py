@@ -26,6 +26,8 @@ class TranslatorConfig:
         positions: ``learned`` (one absolute embedding over the whole sequence) or ``task-sinusoidal``
             (sinusoidal restarted per stream + a learned task embedding).
         max_tokens: length covered by learned positions; 0 = the layout's total (fixed-length streams).
+        pool_streams: ablation (paper Table 4): average every stream over time before fusion, so the
+            translator sees one token per stream (not for per-frame primaries).
     """
 
     dim: int = 256
@@ -39,6 +41,7 @@ class TranslatorConfig:
     activation: str = "relu"
     positions: str = "learned"
     max_tokens: int = 0
+    pool_streams: bool = False
 
     def __post_init__(self) -> None:
         if self.positions not in POSITION_SCHEMES:

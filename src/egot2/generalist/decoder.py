@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from egot2.generalist.attention import KV, CachedAttention
+from egot2.translator.positions import sinusoid
 
 
 @dataclass
@@ -84,7 +85,10 @@ class SequenceDecoder(nn.Module):
         if start + tokens.shape[1] > self.max_len:
             raise ValueError(f"sequence of {start + tokens.shape[1]} tokens exceeds max_len {self.max_len}")
         pos = torch.arange(start, start + tokens.shape[1], device=tokens.device)
-        return self.drop(self.embed(tokens) + self.pos(pos))  # (B, M, D)
+        # The fixed sinusoid of position p is also the one the encoder gives frame p of every stream
+        # (task-sinusoidal positions), so the step that predicts frame p's label finds frame p easily.
+        time_code = sinusoid(start + tokens.shape[1], self.embed.embedding_dim, tokens.device)[start:]
+        return self.drop(self.embed(tokens) + self.pos(pos) + time_code)  # (B, M, D)
 
     def forward(
         self, tokens: Tensor, memory: Tensor, memory_pad: Tensor | None = None, need_weights: bool = False

@@ -43,6 +43,7 @@ SPLITS: tuple[str, ...] = ("train", "val", "test")
 _FAMILY = {"oscc": 1, "lta": 2, "av": 3}
 _SPLIT = {"train": 1, "val": 2, "test": 3}
 ProgressFn = Callable[[int, int], None]
+MARKER = ".egot2-world"  # only a folder holding it is ever cleaned of stale videos
 
 
 @dataclass(frozen=True)
@@ -95,12 +96,12 @@ def _render_job(job: _Job, cfg: WorldConfig) -> int:
 def _prepare(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise UserInputError("the output must be a folder", file=out)
-    if out.is_dir() and any(out.iterdir()) and not (out / "world.yaml").exists() \
-            and not (out / "annotations").is_dir():
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
         raise UserInputError("folder is not empty and holds no egot2 world; choose an empty or new folder",
                              file=out)
     (out / "annotations").mkdir(parents=True, exist_ok=True)
     (out / "full_scale").mkdir(parents=True, exist_ok=True)
+    write_text(out / MARKER, "written by egot2 synth; the folder may be regenerated and its videos replaced\n")
     stale = out / "world.yaml"
     if stale.exists():
         stale.unlink()  # the world is incomplete until it is written again, last

@@ -177,7 +177,7 @@ def _partner(cfg: WorldConfig, clip_uid: str, person: str, n: int, utterances: l
     looking, away = _gaze(cfg, n, person, utterances, rng)
     skin = rng.uniform(0.5, 1.0) * np.array([240.0, 195.0, 165.0])
     return Partner(
-        person_id=person, track_id=f"{clip_uid}:{person}:0", boxes=np.round(boxes, 2), face_xy=face_xy,
+        person_id=person, track_id=f"{clip_uid[:8]}-{person}", boxes=np.round(boxes, 2), face_xy=face_xy,
         face_size=(fw, fh), looking=looking, away=away,
         skin=tuple(int(c) for c in skin), hair=tuple(int(c) for c in rng.integers(10, 90, size=3)),
         shirt=tuple(int(c) for c in rng.integers(30, 220, size=3)), f0=float(rng.uniform(95, 240)))

@@ -167,7 +167,7 @@ def train_generalist(cfg: Config, cache: Path, out: Path, *, resume: bool = Fals
     scores = evaluate_generalist(module.model, cfg, cache, "val")
     info = {"method": "egot2-g", "tasks": tasks, "cache": str(cache), "vocabulary": model.vocab.to_json(),
             "streams": {t: [s.key for s in layouts[t]] for t in tasks}, "val": scores,
-            "train_seconds": time.perf_counter() - start}
+            "train_seconds": time.perf_counter() - start, "steps": trainer.global_step}
     if trainer.is_global_zero:
         save_run(out, module.model, cfg, info)
     return info

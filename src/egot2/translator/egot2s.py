@@ -13,6 +13,7 @@ import torch
 from torch import Tensor, nn
 
 from egot2.config.schema import TranslatorConfig
+from egot2.errors import UserInputError
 from egot2.tasks import TaskSpec
 from egot2.tasks.heads import is_per_frame
 from egot2.translator.layout import InputStream
@@ -36,6 +37,9 @@ class EgoT2S(nn.Module):
         self.encoder = TokenEncoder(self.layout, cfg)
         self.head = primary.build_head(cfg.dim)
         self.per_frame = is_per_frame(primary)
+        if self.per_frame and cfg.pool_streams:
+            raise UserInputError(f"translator.pool_streams removes the per-frame tokens {primary.name!r} "
+                                 "predicts from", field="translator.pool_streams")
         self.primary_stream = next(s.key for s in self.layout if s.task == primary.name)
 
     def segments(self, streams: Mapping[str, Tensor]) -> list[Segment]:

@@ -16,6 +16,7 @@ from torch import Tensor, nn
 
 from egot2.config.schema import TranslatorConfig
 from egot2.errors import UserInputError
+from egot2.tasks.heads import masked_mean
 from egot2.translator.encoder import Encoder
 from egot2.translator.layout import InputStream
 from egot2.translator.positions import LearnedPositions, TaskSinusoidalPositions
@@ -60,6 +61,8 @@ class TokenEncoder(nn.Module):
         self.task_order = list(dict.fromkeys(s.task for s in self.layout))
         if cfg.positions == "learned":
             total = cfg.max_tokens
+            if total == 0 and cfg.pool_streams:
+                total = len(self.layout)
             if total == 0:
                 if any(s.tokens is None for s in self.layout):
                     raise UserInputError(
@@ -94,7 +97,7 @@ class TokenEncoder(nn.Module):
         """``(stream key, start, end)`` of every present stream in the concatenated sequence."""
         out, start = [], 0
         for s in self.present(streams):
-            n = streams[s.key].shape[1]
+            n = 1 if self.cfg.pool_streams else streams[s.key].shape[1]
             out.append((s.key, start, start + n))
             start += n
         return out
@@ -117,8 +120,10 @@ class TokenEncoder(nn.Module):
         tokens, valid, lengths, task_ids = [], [], [], []
         for s in present:
             x = streams[s.key]
-            tokens.append(self.feature_dropout(self.proj[module_key(self.owner[s.key])](x)))  # (B, T_k, D)
             m = masks.get(s.key)
+            if self.cfg.pool_streams:
+                x, m = masked_mean(x, m).unsqueeze(1), None  # (B, 1, D_k)
+            tokens.append(self.feature_dropout(self.proj[module_key(self.owner[s.key])](x)))  # (B, T_k, D)
             valid.append(m if m is not None else torch.ones(x.shape[:2], dtype=torch.bool, device=x.device))
             lengths.append(x.shape[1])
             task_ids.append(self.task_order.index(s.task))

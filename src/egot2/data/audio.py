@@ -1,0 +1,106 @@
+"""Audio with PyAV: a time span of a file's first audio stream as 16 kHz mono, and ASD's MFCC rows.
+
+Any input rate and channel layout (e.g. AAC 48 kHz 6 channels) is mixed down and resampled by
+libswresample. Codec priming samples (negative timestamps) are dropped, so sample 0 is time 0.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from egot2.data.video import _where, open_container
+from egot2.errors import UserInputError
+
+SAMPLE_RATE = 16000
+AUDIO_TOLERANCE_S = 0.1  # an audio stream may end this much before the requested span (codec padding)
+MFCC_ROWS_PER_FRAME = 4
+MFCC_WINLEN = 0.025 * 25 / 30  # TalkNet's window and step for 25 fps, scaled to 30 fps video
+MFCC_WINSTEP = 0.010 * 25 / 30
+
+
+def read_audio(
+    path: str | Path, start_s: float, end_s: float, *, sample_rate: int = SAMPLE_RATE, clip_id: str | None = None,
+    task: str = "this task",
+) -> np.ndarray:
+    """Samples of ``[start_s, end_s)`` as mono float32 in [-1, 1] at ``sample_rate``.
+
+    Returns exactly ``round((end_s - start_s) * sample_rate)`` samples; up to
+    :data:`AUDIO_TOLERANCE_S` missing at the end (codec padding) are filled with zeros.
+
+    Raises:
+        UserInputError: missing or unreadable file, no audio stream (``task`` needs one), or a span
+            beyond the audio's end.
+    """
+    path = Path(path)
+    n_out = int(round((end_s - start_s) * sample_rate))
+    if n_out <= 0:
+        raise UserInputError(f"{_where(clip_id)}empty audio span [{start_s}, {end_s})", file=path)
+    with open_container(path, clip_id) as c:
+        if not c.streams.audio:
+            raise UserInputError(f"{_where(clip_id)}the video has no audio stream; {task} needs 16 kHz audio "
+                                 "(audio-visual tasks read the speech track)", file=path)
+        stream = c.streams.audio[0]
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
+        margin = 0.2
+        if start_s > margin:
+            c.seek(int((start_s - margin) / float(stream.time_base)) + (stream.start_time or 0), stream=stream,
+                   backward=True)
+        chunks: list[np.ndarray] = []
+        first_t: float | None = None
+        need_until = end_s + 0.05
+        try:
+            for frame in c.decode(stream):
+                if frame.pts is None:
+                    continue
+                frame.time_base = frame.time_base or stream.time_base
+                for out in resampler.resample(frame):
+                    if first_t is None:
+                        first_t = float(out.pts * Fraction(1, sample_rate)) if out.pts is not None else float(frame.time)
+                    chunks.append(out.to_ndarray().reshape(-1))
+                if frame.time is not None and frame.time > need_until:
+                    break
+            else:
+                for out in resampler.resample(None):
+                    if first_t is None:
+                        first_t = 0.0
+                    chunks.append(out.to_ndarray().reshape(-1))
+        except av.error.FFmpegError as exc:
+            raise UserInputError(f"{_where(clip_id)}cannot decode the audio ({exc.strerror or exc}); the file is "
+                                 "truncated or corrupt", file=path) from None
+    signal = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+    first_t = first_t or 0.0
+    offset = int(round((start_s - first_t) * sample_rate))
+    if offset < 0:  # the stream starts after start_s: silence before it
+        signal = np.concatenate([np.zeros(-offset, np.float32), signal])
+        offset = 0
+    piece = signal[offset:offset + n_out]
+    missing = n_out - len(piece)
+    if missing > AUDIO_TOLERANCE_S * sample_rate:
+        have = first_t + len(signal) / sample_rate
+        raise UserInputError(f"{_where(clip_id)}needs audio until {end_s:.2f} s but the audio stream ends at "
+                             f"{have:.2f} s (the clip lies beyond the audio's end)", file=path)
+    if missing > 0:
+        piece = np.concatenate([piece, np.zeros(missing, np.float32)])
+    return np.ascontiguousarray(piece, dtype=np.float32)
+
+
+def mfcc_rows(audio: np.ndarray, num_frames: int, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """13-coefficient MFCC of ``audio`` with 4 rows per video frame: (4 * num_frames, 13) float32.
+
+    Window and step are TalkNet's (25 ms / 10 ms at 25 fps) scaled by 25/30 for 30 fps video; the
+    signal is scaled to the int16 range as TalkNet reads wav files. Rows are cut or edge-padded to
+    exactly ``4 * num_frames``.
+    """
+    from python_speech_features import mfcc
+
+    rows = MFCC_ROWS_PER_FRAME * num_frames
+    feats = mfcc(np.asarray(audio, np.float64) * 32768.0, sample_rate, winlen=MFCC_WINLEN, winstep=MFCC_WINSTEP,
+                 numcep=13)  # (R, 13)
+    if len(feats) >= rows:
+        return feats[:rows].astype(np.float32)
+    pad = np.repeat(feats[-1:], rows - len(feats), axis=0) if len(feats) else np.zeros((rows, 13))
+    return np.concatenate([feats, pad]).astype(np.float32)
