@@ -13,6 +13,7 @@ from egot2.baselines.feature_mlp import FeatureMLP
 from egot2.config.schema import ModelConfig
 from egot2.errors import UserInputError
 from egot2.tasks import get_task, tasks_in_cluster
+from egot2.tasks.copies import ensure_copies
 from egot2.translator.egot2s import EgoT2S
 from egot2.translator.layout import InputStream, default_aux, plan_streams
 
@@ -30,6 +31,11 @@ def model_layout(cfg: ModelConfig) -> list[InputStream]:
         aux = list(cfg.aux)
     else:
         aux = cfg.aux
+    if cfg.primary_copies:
+        if cfg.aux:
+            raise UserInputError("primary_copies replaces the auxiliary tasks: leave model.aux empty",
+                                 field="model.primary_copies")
+        aux = ensure_copies(cfg.primary, cfg.primary_copies)
     layout = plan_streams(cfg.primary, aux, order=cfg.order if method not in ("finetune", "transfer") else None,
                           windows=cfg.windows, streams=cfg.streams, dims=cfg.dims)
     if method == "transfer":

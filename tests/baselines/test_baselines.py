@@ -77,3 +77,19 @@ def test_unknown_method_lists_valid() -> None:
 
     with pytest.raises(UserInputError, match="valid: egot2-s, egot2-g, finetune, transfer, late-fusion"):
         build_model(ModelConfig(method="egot3", translator=TranslatorConfig()))
+
+
+def test_primary_copies_ablation_layout() -> None:
+    cfg = ModelConfig(method="egot2-s", primary="ttm", primary_copies=2,
+                      translator=TranslatorConfig(dim=16, heads=2, positions="task-sinusoidal"))
+    keys = [s.key for s in model_layout(cfg)]
+    assert keys == ["ttm.frames", "ttm.audio", "ttm_copy1.frames", "ttm_copy1.audio", "ttm_copy2.frames",
+                    "ttm_copy2.audio"]
+    assert build_model(cfg) is not None
+    import pytest
+
+    from egot2.errors import UserInputError
+
+    cfg.aux = ["lam"]
+    with pytest.raises(UserInputError, match="primary_copies"):
+        model_layout(cfg)

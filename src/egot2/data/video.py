@@ -17,6 +17,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from egot2.errors import UserInputError
 
@@ -172,6 +173,11 @@ def read_frames(
 def _decode(path: Path, times: np.ndarray, clip_id: str | None) -> list[np.ndarray]:
     """Frames shown at the sorted ``times`` (seconds from the stream start)."""
     out: list[np.ndarray] = []
+    reformatter = VideoReformatter()  # one conversion context for all frames (frame.to_ndarray builds one each time)
+
+    def rgb(frame: av.VideoFrame) -> np.ndarray:
+        return reformatter.reformat(frame, format="rgb24").to_ndarray()
+
     with open_container(path, clip_id) as c:
         if not c.streams.video:
             raise UserInputError(f"{_where(clip_id)}the file has no video stream", file=path)
@@ -196,10 +202,10 @@ def _decode(path: Path, times: np.ndarray, clip_id: str | None) -> list[np.ndarr
                         break  # the seek landed after the first wanted frame: decode from the start
                     while j < n and times[j] <= t + _EPS:
                         if times[j] >= t - _EPS or prev is None:
-                            out.append(frame.to_ndarray(format="rgb24"))
+                            out.append(rgb(frame))
                         else:
                             if prev_arr is None:
-                                prev_arr = prev.to_ndarray(format="rgb24")
+                                prev_arr = rgb(prev)
                             out.append(prev_arr)
                         j += 1
                     if j >= n:
@@ -212,7 +218,7 @@ def _decode(path: Path, times: np.ndarray, clip_id: str | None) -> list[np.ndarr
                 continue
             while j < n and prev is not None and times[j] < prev_t + frame_dur - _EPS:
                 if prev_arr is None:
-                    prev_arr = prev.to_ndarray(format="rgb24")
+                    prev_arr = rgb(prev)
                 out.append(prev_arr)
                 j += 1
             if j >= n:

@@ -161,7 +161,7 @@ def train_generalist(cfg: Config, cache: Path, out: Path, *, resume: bool = Fals
     last = out / "checkpoints" / "last.ckpt"
     start = time.perf_counter()
     trainer.fit(module, CombinedLoader(train, cfg.train.combine), CombinedLoader(val, "sequential"),
-                ckpt_path=str(last) if resume and last.exists() else None)
+                ckpt_path=str(last) if resume and last.exists() else None, weights_only=True)
     if ckpt.best_model_path:
         module.load_state_dict(torch.load(ckpt.best_model_path, map_location="cpu", weights_only=True)["state_dict"])
     scores = evaluate_generalist(module.model, cfg, cache, "val")

@@ -83,7 +83,7 @@ def train_stage2(
     )
     last = out / "checkpoints" / "last.ckpt"
     start = time.perf_counter()
-    trainer.fit(module, train, val, ckpt_path=str(last) if resume and last.exists() else None)
+    trainer.fit(module, train, val, ckpt_path=str(last) if resume and last.exists() else None, weights_only=True)
     if ckpt.best_model_path:
         best = torch.load(ckpt.best_model_path, map_location="cpu", weights_only=True)["state_dict"]
         module.load_state_dict(best)
