@@ -1,0 +1,1 @@
+"""Benchmarks of egot2: ratios of things measured side by side in one process (``python -m bench``)."""

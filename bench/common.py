@@ -6,16 +6,21 @@ sides in one process, alternating them repetition by repetition, and reports the
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import re
 import statistics
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import torch
+from torch import Tensor
 
+from egot2.translator.layout import InputStream
+
+FRAMES = 30  # tokens of a per-frame stream (LAM/TTM/ASD face tracks): one second at 30 fps
 RECORD_KEYS = ("name", "compared", "ratio", "goal", "met", "medians", "machine")
 _GOAL = re.compile(r"^\s*(>=|<=|>|<)\s*([0-9.eE+-]+)\s*x?\s*$")
 
@@ -33,12 +38,18 @@ def cpu_model() -> str:
 
 
 def machine() -> dict[str, Any]:
-    """What the numbers were measured on: CPU model, cores, torch version and its thread count."""
+    """What the numbers were measured on: CPU model, cores, torch version, its thread count, and the
+    1/5/15-minute load average when asked (other jobs on a shared machine)."""
+    try:
+        load: list[float] | None = [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        load = None
     return {
         "cpu": cpu_model(),
         "cores": os.cpu_count(),
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
+        "load_avg": load,
     }
 
 
@@ -73,9 +84,35 @@ def interleaved(
     return times
 
 
+@contextlib.contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run the block with torch using ``n`` threads, then restore the previous count."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def thread_counts() -> list[int]:
+    """The thread counts a benchmark compares at: torch's default (the machine's cores), then 1.
+
+    One thread is far less disturbed by other jobs on a shared machine: a model step is thousands of
+    short parallel regions that each wait for the slowest thread, a large matmul one long region.
+    """
+    return list(dict.fromkeys((torch.get_num_threads(), 1)))
+
+
 def medians(times: Mapping[str, list[float]]) -> dict[str, float]:
     """The median of each label's timings."""
     return {label: statistics.median(values) for label, values in times.items()}
+
+
+def random_streams(layout: Sequence[InputStream], batch: int, frames: int, seed: int = 0) -> dict[str, Tensor]:
+    """Random ``{"task.stream": (B, T_k, D_k)}`` of ``layout``; per-frame streams get ``frames`` tokens."""
+    g = torch.Generator().manual_seed(seed)
+    return {s.key: torch.randn(batch, s.tokens or frames, s.dim, generator=g) for s in layout}
 
 
 def goal_met(ratio: float | None, goal: str | None) -> bool | None:
@@ -95,6 +132,7 @@ def result(
     ratio: float | None,
     medians: Mapping[str, float],
     goal: str | None = None,
+    quick: bool = False,
     **extra: Any,
 ) -> dict[str, Any]:
     """One result record: ``name, compared, ratio, goal, met, medians, machine`` plus ``extra`` keys.
@@ -105,6 +143,7 @@ def result(
         ratio: numerator / denominator.
         medians: ``{label: seconds or rate}`` behind the ratio (the label says which, e.g. ``"... s"``).
         goal: e.g. ``">= 0.25"``; None when the comparison has no goal.
+        quick: a smoke run at reduced sizes: ``met`` is left None (the goal is about the full sizes).
         extra: further keys (details a reader may want: FLOP counts, parameter counts ...).
     """
     return {
@@ -112,9 +151,10 @@ def result(
         "compared": compared,
         "ratio": None if ratio is None else float(ratio),
         "goal": goal,
-        "met": goal_met(ratio, goal),
+        "met": None if quick else goal_met(ratio, goal),
         "medians": {k: float(v) for k, v in medians.items()},
         "machine": machine(),
+        "quick": quick,
         **extra,
     }
 

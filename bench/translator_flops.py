@@ -3,7 +3,8 @@
 A training step is forward + task loss + backward + AdamW step, on random token streams of the paper
 TTM and OSCC layouts (batch 64; per-frame streams get :data:`FRAMES` frames). Its FLOP rate is compared
 with the rate of a ``2048 x 2048 @ 2048 x 2048`` float32 matmul timed in the same process, alternating
-with the steps. Goal: ratio >= 0.25.
+with the steps, once with torch's default thread count and once with one thread (``-1thread`` records,
+far less disturbed by other jobs on a shared machine). Goal: ratio >= 0.25.
 
 FLOPs are counted from the shapes each matmul sees (:func:`count_flops`), not measured: every
 ``nn.Linear`` costs ``2 * rows * in * out`` forward; every ``nn.MultiheadAttention`` costs its input and
@@ -17,7 +18,7 @@ element times a width). Run ``python -m bench.translator_flops --profile`` for w
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,17 +26,15 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from bench.common import interleaved, medians, result
+from bench.common import FRAMES, interleaved, medians, random_streams, result, thread_counts, torch_threads
 from egot2.config import load_config
 from egot2.methods import build_model, model_layout
 from egot2.tasks import TaskSpec, get_task
 from egot2.tasks.spec import OutputKind
-from egot2.translator.layout import InputStream
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs" / "paper"
 TASKS = ("ttm", "oscc")
 BATCH = 64
-FRAMES = 30  # per-frame streams (TTM's LAM/TTM/ASD tokens): one second of face track at 30 fps
 MATMUL_N = 2048
 GOAL = ">= 0.25"
 
@@ -120,12 +119,6 @@ def count_flops(model: nn.Module, run: Callable[[], object]) -> Flops:
     return Flops(fwd, bwd)
 
 
-def random_streams(layout: list[InputStream], batch: int, frames: int, seed: int = 0) -> dict[str, Tensor]:
-    """Random ``{"task.stream": (B, T_k, D_k)}`` of ``layout``; per-frame streams get ``frames`` tokens."""
-    g = torch.Generator().manual_seed(seed)
-    return {s.key: torch.randn(batch, s.tokens or frames, s.dim, generator=g) for s in layout}
-
-
 def random_labels(spec: TaskSpec, batch: int, frames: int, seed: int = 0) -> dict[str, Tensor]:
     """Random labels of ``spec``'s output kind for ``batch`` clips."""
     g = torch.Generator().manual_seed(seed)
@@ -189,39 +182,54 @@ def matmul_reference(n: int) -> tuple[Callable[[], None], int]:
     return mm, 2 * n**3
 
 
-def run(quick: bool = False) -> list[dict[str, Any]]:
-    """FLOP rate of each config's training step over the matmul's, one record per config."""
+def run(quick: bool = False, overrides: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """FLOP rate of each config's training step over the matmul's: one record per config and thread count.
+
+    Every comparison runs at each of :func:`bench.common.thread_counts` (the default, then one thread).
+
+    Args:
+        quick: batch 8, a 1024 matmul and two repetitions (a smoke run).
+        overrides: ``a.b=value`` config overrides for a diagnostic run (``model.translator.dropout=0.0``);
+            they are named in the records.
+    """
     batch, repeats, n = (8, 2, 1024) if quick else (BATCH, 9, MATMUL_N)
-    steps = {t: build_step(t, batch) for t in TASKS}
+    steps = {t: build_step(t, batch, overrides=overrides) for t in TASKS}
+    flops = {t: s.flops() for t, s in steps.items()}
+    variant = f" with {' '.join(overrides)}" if overrides else ""
+    suffix = "-" + "-".join(overrides) if overrides else ""
     mm, mm_flops = matmul_reference(n)
-    fns: dict[str, Callable[[], object]] = {f"matmul {n}^3 s": mm}
+    mm_label = f"matmul {n}^3 s"
+    fns: dict[str, Callable[[], object]] = {mm_label: mm}
     fns.update({f"{t} step s": s for t, s in steps.items()})
-    med = medians(interleaved(fns, repeats=repeats, warmup=1))
-    mm_rate = mm_flops / med[f"matmul {n}^3 s"]
     records = []
-    for t, step in steps.items():
-        f = step.flops()
-        rate = f.training / med[f"{t} step s"]
-        records.append(result(
-            f"translator-flops-{t}",
-            f"FLOP/s of an EgoT2-s {t.upper()} training step (paper config, batch {batch}) / FLOP/s of a "
-            f"float32 {n}x{n} matmul",
-            rate / mm_rate,
-            {f"{t} step s": med[f"{t} step s"], f"matmul {n}^3 s": med[f"matmul {n}^3 s"]},
-            goal=GOAL,
-            flops={"forward": f.forward, "backward": f.backward, "training": f.training},
-            gflop_per_s={"step": rate / 1e9, "matmul": mm_rate / 1e9},
-            batch=batch,
-            frames=FRAMES,
-            repeats=repeats,
-            quick=quick,
-        ))
+    for threads in thread_counts():
+        with torch_threads(threads):
+            med = medians(interleaved(fns, repeats=repeats, warmup=1))
+        mm_rate = mm_flops / med[mm_label]
+        for t, f in flops.items():
+            rate = f.training / med[f"{t} step s"]
+            records.append(result(
+                f"translator-flops-{t}{'-1thread' if threads == 1 else ''}{suffix}",
+                f"FLOP/s of an EgoT2-s {t.upper()} training step (paper config{variant}, batch {batch}) / "
+                f"FLOP/s of a float32 {n}x{n} matmul, {threads} thread(s)",
+                rate / mm_rate,
+                {f"{t} step s": med[f"{t} step s"], mm_label: med[mm_label]},
+                goal=GOAL,
+                flops={"forward": f.forward, "backward": f.backward, "training": f.training},
+                gflop_per_s={"step": rate / 1e9, "matmul": mm_rate / 1e9},
+                threads=threads,
+                batch=batch,
+                frames=FRAMES,
+                repeats=repeats,
+                overrides=list(overrides),
+                quick=quick,
+            ))
     return records
 
 
-def profile(task: str, batch: int = BATCH, rows: int = 20) -> str:
+def profile(task: str, batch: int = BATCH, rows: int = 20, overrides: Sequence[str] = ()) -> str:
     """A :mod:`torch.profiler` table (self CPU time) of three training steps of ``task``."""
-    step = build_step(task, batch)
+    step = build_step(task, batch, overrides=overrides)
     step()
     with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
         for _ in range(3):
@@ -229,28 +237,24 @@ def profile(task: str, batch: int = BATCH, rows: int = 20) -> str:
     return prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=rows)
 
 
-def _summary(flops: Mapping[str, Flops]) -> str:
-    lines = []
-    for t, f in flops.items():
-        lines.append(f"{t}: forward {f.forward / 1e9:.2f} GFLOP, backward {f.backward / 1e9:.2f} GFLOP, "
-                     f"x{f.training / max(f.forward, 1):.2f} of forward")
-    return "\n".join(lines)
-
-
 def main(argv: list[str] | None = None) -> None:
-    """``python -m bench.translator_flops [--profile] [--quick]``: print the FLOP counts, or profiles."""
+    """``python -m bench.translator_flops [--profile] [--quick] [OVERRIDES...]``: print the ratios with
+    their FLOP counts, or profiles."""
     parser = argparse.ArgumentParser(prog="python -m bench.translator_flops")
     parser.add_argument("--profile", action="store_true", help="print torch.profiler tables of each config")
     parser.add_argument("--quick", action="store_true", help="batch 8")
+    parser.add_argument("overrides", nargs="*", help="config overrides, e.g. model.translator.dropout=0.0")
     args = parser.parse_args(argv)
-    batch = 8 if args.quick else BATCH
     if args.profile:
+        batch = 8 if args.quick else BATCH
         for t in TASKS:
-            print(f"== {t} (batch {batch}) ==\n{profile(t, batch)}")
+            print(f"== {t} (batch {batch}) ==\n{profile(t, batch, overrides=args.overrides)}")
         return
-    print(_summary({t: build_step(t, batch).flops() for t in TASKS}))
-    for r in run(quick=args.quick):
-        print(f"{r['name']}: ratio {r['ratio']:.3f} (goal {r['goal']}); GFLOP/s {r['gflop_per_s']}")
+    for r in run(quick=args.quick, overrides=args.overrides):
+        f, rate = r["flops"], r["gflop_per_s"]
+        print(f"{r['name']}: ratio {r['ratio']:.3f} (goal {r['goal']}); step {f['forward'] / 1e9:.2f} GFLOP "
+              f"forward + {f['backward'] / 1e9:.2f} backward at {rate['step']:.1f} GFLOP/s, "
+              f"matmul {rate['matmul']:.1f} GFLOP/s")
 
 
 if __name__ == "__main__":

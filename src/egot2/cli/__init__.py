@@ -13,10 +13,12 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from egot2 import __version__
-from egot2.cli import convert_checkpoint, demo, eval_run, evaluate, params, synth, train
+from egot2.cli import convert_checkpoint, demo, eval_run, evaluate, extract, params, synth, train, train_ts
 from egot2.errors import EgoT2Error
 
-COMMANDS: list[ModuleType] = [params, demo, convert_checkpoint, evaluate, train, eval_run, synth]
+COMMANDS: list[ModuleType] = [
+    demo, synth, train_ts, extract, train, eval_run, evaluate, params, convert_checkpoint,
+]
 
 
 class _Parser(argparse.ArgumentParser):

@@ -13,8 +13,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="output folder (created; a previous world there is replaced)")
     p.add_argument("--world", help="YAML of config deltas (or a world.yaml written by a previous run)")
     p.add_argument("--seed", type=int, help="the world's seed (default: the config's, 0)")
-    p.add_argument("--size", choices=["quick", "default"], default="default",
-                   help="quick: tens of clips per task split (<= 30 s); default: a few hundred training samples")
+    p.add_argument("--size", choices=["tiny", "quick", "default"], default="default",
+                   help="tiny: a few clips (tests); quick: tens of clips per task split (<= 30 s); default: a few hundred "
+                   "training samples per task (<= 2 min)")
     p.add_argument("--workers", type=int, help="processes that render and encode videos (default: all CPUs)")
     p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="config overrides, e.g. ttm.label_noise=0.2")
 

@@ -6,11 +6,14 @@ libswresample. Codec priming samples (negative timestamps) are dropped, so sampl
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
+from functools import lru_cache
 from pathlib import Path
 
 import av
 import numpy as np
+import torch
 
 from egot2.data.video import _where, open_container
 from egot2.errors import UserInputError
@@ -95,12 +98,42 @@ def mfcc_rows(audio: np.ndarray, num_frames: int, sample_rate: int = SAMPLE_RATE
     signal is scaled to the int16 range as TalkNet reads wav files. Rows are cut or edge-padded to
     exactly ``4 * num_frames``.
     """
-    from python_speech_features import mfcc
-
     rows = MFCC_ROWS_PER_FRAME * num_frames
-    feats = mfcc(np.asarray(audio, np.float64) * 32768.0, sample_rate, winlen=MFCC_WINLEN, winstep=MFCC_WINSTEP,
-                 numcep=13)  # (R, 13)
+    feats = mfcc(np.asarray(audio, np.float64) * 32768.0, sample_rate)  # (R, 13)
     if len(feats) >= rows:
         return feats[:rows].astype(np.float32)
     pad = np.repeat(feats[-1:], rows - len(feats), axis=0) if len(feats) else np.zeros((rows, 13))
     return np.concatenate([feats, pad]).astype(np.float32)
+
+
+@lru_cache(maxsize=8)
+def _filterbank(sample_rate: int, nfft: int) -> np.ndarray:
+    from python_speech_features.base import get_filterbanks
+
+    return get_filterbanks(26, nfft, sample_rate, 0, sample_rate / 2)
+
+
+def mfcc(signal: np.ndarray, sample_rate: int = SAMPLE_RATE, winlen: float = MFCC_WINLEN,
+         winstep: float = MFCC_WINSTEP, numcep: int = 13) -> np.ndarray:
+    """``python_speech_features.mfcc`` with its defaults (26 filters, nfft 512, pre-emphasis 0.97,
+    lifter 22, log energy as c0), the same numbers computed with a strided framing, a cached
+    filterbank and torch's matmul (its own framing copies the signal through index arrays).
+    (frames, numcep) float64."""
+    from python_speech_features import base, sigproc
+
+    nfft = 512
+    sig = sigproc.preemphasis(np.asarray(signal, np.float64), 0.97)
+    flen, fstep = sigproc.round_half_up(winlen * sample_rate), sigproc.round_half_up(winstep * sample_rate)
+    n = 1 if len(sig) <= flen else 1 + math.ceil((len(sig) - flen) / fstep)
+    padded = np.concatenate([sig, np.zeros((n - 1) * fstep + flen - len(sig))])
+    frames = np.lib.stride_tricks.sliding_window_view(padded, flen)[::fstep][:n]  # (n, flen), a view
+    pspec = sigproc.powspec(frames, nfft)  # (n, nfft // 2 + 1)
+    energy = pspec.sum(1)
+    energy = np.where(energy == 0, np.finfo(float).eps, energy)
+    # torch honours set_num_threads (1 in data-loader workers); numpy's BLAS would spin up its own threads
+    feat = (torch.from_numpy(pspec) @ torch.from_numpy(_filterbank(sample_rate, nfft).T)).numpy()
+    feat = np.where(feat == 0, np.finfo(float).eps, feat)
+    feat = base.dct(np.log(feat), type=2, axis=1, norm="ortho")[:, :numcep]
+    feat = base.lifter(feat, 22)
+    feat[:, 0] = np.log(energy)
+    return feat

@@ -113,11 +113,3 @@ def ttm_pieces(start_frame: int, end_frame: int, *, train: bool,
     if train:
         pieces = [p for p in pieces if p[1] - p[0] + 1 >= min_frames]
     return pieces
-
-
-def evaluated_end(start_frame: int, end_frame: int, max_frames: int = TTM_MAX_FRAMES) -> int:
-    """The end frame the TTM metric keys a segment by: ``min(end, start + 150 floor(L / 150))`` for L > 150."""
-    length = end_frame - start_frame + 1
-    if length <= max_frames:
-        return end_frame
-    return min(end_frame, start_frame + max_frames * (length // max_frames))

@@ -43,10 +43,21 @@ class FrameTransform:
     std: tuple[float, ...] | None = None
     grey: bool = False
 
-    def frames(self, frames: np.ndarray) -> Tensor:
-        """(T, H, W, 3) uint8 -> (T, C, size, size) float32 (C = 1 if ``grey`` else 3)."""
+    def frames(self, frames: np.ndarray, layout: str = "tchw", clips: int = 1) -> Tensor:
+        """(T, H, W, 3) uint8 -> float32 (T, C, size, size), or (C, T, size, size) with ``layout="cthw"``
+        (C = 1 if ``grey`` else 3). ``clips > 1`` splits T into that many equal clips and adds a leading
+        clip dimension: (clips, C, T / clips, size, size) for ``cthw``."""
+        t, h, w, _ = frames.shape
+        if self.short_side is None and (h, w) == (self.size, self.size) and not self.grey:
+            x = torch.from_numpy(np.ascontiguousarray(frames)).view(clips, t // clips, h, w, 3)
+            dims = (0, 1, 4, 2, 3) if layout == "tchw" else (0, 4, 1, 2, 3)  # convert straight into the layout
+            out = torch.empty([x.shape[d] for d in dims], dtype=torch.float32)
+            out.copy_(x.permute(*dims))
+            out = self._affine(out, channel_dim=2 if layout == "tchw" else 1)
+            return out[0] if clips == 1 else out
+        if clips > 1:
+            return torch.stack([self.frames(part, layout) for part in np.split(frames, clips)])
         x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float()  # (T, 3, H, W)
-        h, w = x.shape[-2:]
         if self.short_side is not None:
             s = self.short_side / min(h, w)
             nh, nw = max(int(round(h * s)), self.size), max(int(round(w * s)), self.size)
@@ -56,40 +67,63 @@ class FrameTransform:
             x = x[..., top:top + self.size, left:left + self.size]
         elif (h, w) != (self.size, self.size):
             x = F.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False, antialias=True)
-        return self.normalise(x)
+        x = self.normalise(x)
+        return x if layout == "tchw" else x.permute(1, 0, 2, 3).contiguous()
 
     def faces(self, frames: np.ndarray, boxes: np.ndarray) -> Tensor:
-        """Crop ``boxes`` (T, 4) x1, y1, x2, y2 out of ``frames`` (T, H, W, 3) -> (T, C, size, size).
+        """Crop ``boxes`` (T, 4) x1, y1, x2, y2 out of ``frames`` -> (T, C, size, size).
 
-        Bilinear sampling of each box onto a size x size grid; parts of a box outside the frame are
-        black; a box of NaNs (no face in that frame) gives a black crop.
+        ``frames`` are (T, H, W, 3) RGB, or (T, H, W) grey for a ``grey`` transform. Bilinear sampling
+        of each box onto a size x size grid; parts of a box outside the frame are black; a box of NaNs
+        (no face in that frame) gives a black crop. Only the region around all boxes becomes float.
         """
-        x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float()  # (T, 3, H, W)
-        t, _, h, w = x.shape
-        b = torch.as_tensor(np.asarray(boxes, np.float64), dtype=torch.float32)  # (T, 4)
-        missing = torch.isnan(b).any(1)
-        b = torch.nan_to_num(b, nan=0.0)
-        cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
-        bw, bh = (b[:, 2] - b[:, 0]).clamp(min=1.0), (b[:, 3] - b[:, 1]).clamp(min=1.0)
-        theta = torch.zeros(t, 2, 3)
-        theta[:, 0, 0], theta[:, 0, 2] = bw / w, 2 * cx / w - 1
-        theta[:, 1, 1], theta[:, 1, 2] = bh / h, 2 * cy / h - 1
-        grid = F.affine_grid(theta, [t, 3, self.size, self.size], align_corners=False)
-        crops = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
-        crops[missing] = 0.0
-        return self.normalise(crops)
+        b = np.asarray(boxes, np.float64).reshape(-1, 4)
+        missing = np.isnan(b).any(1)
+        b = np.where(missing[:, None], 0.0, b)
+        if frames.ndim == 3:
+            if not self.grey:
+                raise ValueError("grey frames need a grey transform")
+            frames = frames[..., None]
+        t, h, w, _ = frames.shape
+        if (~missing).any():  # crop to the boxes' union (plus a pixel) before converting to float
+            x0 = int(np.clip(np.floor(b[~missing, 0].min()) - 1, 0, w - 1))
+            y0 = int(np.clip(np.floor(b[~missing, 1].min()) - 1, 0, h - 1))
+            x1 = int(np.clip(np.ceil(b[~missing, 2].max()) + 1, x0 + 1, w))
+            y1 = int(np.clip(np.ceil(b[~missing, 3].max()) + 1, y0 + 1, h))
+        else:
+            x0, y0, x1, y1 = 0, 0, 1, 1
+        region = torch.from_numpy(np.ascontiguousarray(frames[:, y0:y1, x0:x1])).permute(0, 3, 1, 2).float()
+        if self.grey and region.shape[1] == 3:  # linear, so it commutes with bilinear sampling
+            region = (0.299 * region[:, 0] + 0.587 * region[:, 1] + 0.114 * region[:, 2]).unsqueeze(1)
+        rh, rw = y1 - y0, x1 - x0
+        bt = torch.as_tensor(b - np.array([x0, y0, x0, y0]), dtype=torch.float32)  # boxes in region pixels
+        # sampling grid in normalised region coordinates (align_corners=False): pixel centres of each box
+        u = (torch.arange(self.size, dtype=torch.float32) + 0.5) / self.size  # (S,) in (0, 1)
+        gx = (bt[:, 0:1] + u[None] * (bt[:, 2:3] - bt[:, 0:1]).clamp(min=1.0)) * (2 / rw) - 1  # (T, S)
+        gy = (bt[:, 1:2] + u[None] * (bt[:, 3:4] - bt[:, 1:2]).clamp(min=1.0)) * (2 / rh) - 1  # (T, S)
+        grid = torch.stack([gx[:, None, :].expand(t, self.size, self.size),
+                            gy[:, :, None].expand(t, self.size, self.size)], dim=-1)  # (T, S, S, 2)
+        crops = F.grid_sample(region, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+        if missing.any():
+            crops[torch.from_numpy(missing)] = 0.0
+        return self._affine(crops, channel_dim=1)
 
     def normalise(self, x: Tensor) -> Tensor:
         """(T, 3, H, W) float 0-255 -> grey if asked, scaled, mean/std normalised."""
         if self.grey:
             x = (0.299 * x[:, 0] + 0.587 * x[:, 1] + 0.114 * x[:, 2]).unsqueeze(1)  # (T, 1, H, W)
-        x = x * self.scale
-        if self.mean is not None and self.std is not None:
-            c = x.shape[1]
-            mean = torch.tensor(self.mean[:c]).view(1, c, 1, 1)
-            std = torch.tensor(self.std[:c]).view(1, c, 1, 1)
-            x = (x - mean) / std
-        return x.contiguous()
+        return self._affine(x.contiguous(), channel_dim=1)
+
+    def _affine(self, x: Tensor, channel_dim: int) -> Tensor:
+        """In place: ``x * scale``, then ``(x - mean) / std`` per channel along ``channel_dim``."""
+        c = x.shape[channel_dim]
+        if self.mean is None or self.std is None:
+            return x.mul_(self.scale) if self.scale != 1.0 else x
+        shape = [1] * x.dim()
+        shape[channel_dim] = c
+        a = torch.tensor([self.scale / s for s in self.std[:c]]).view(shape)
+        b = torch.tensor([-m / s for m, s in zip(self.mean[:c], self.std[:c])]).view(shape)
+        return x.mul_(a).add_(b)
 
 
 def _profile(hoi: int, ar: int, ar_short: int | None, pnr_short: int | None, face: int, asd: int) -> dict:

@@ -143,7 +143,8 @@ def check_frames(info: VideoInfo, last_frame: int, clip_id: str | None = None, f
 
 
 def read_frames(
-    path: str | Path, indices: Sequence[int], *, rate: float = RATE, clip_id: str | None = None
+    path: str | Path, indices: Sequence[int], *, rate: float = RATE, clip_id: str | None = None,
+    pixels: str = "rgb24", crop: tuple[int, int, int, int] | None = None,
 ) -> np.ndarray:
     """Decode the frames at ``indices`` of a ``rate`` fps timeline.
 
@@ -152,9 +153,12 @@ def read_frames(
         indices: frame indices (any order, repeats allowed).
         rate: the frame rate the indices count in (Ego4D annotations: 30).
         clip_id: the clip or record the frames are for (named in errors).
+        pixels: ``rgb24`` or ``gray`` (luminance straight from the decoder's luma plane).
+        crop: keep only pixels ``[y0:y1, x0:x1]`` of each frame, given as ``(x0, y0, x1, y1)``
+            (cheaper than cropping afterwards; parts beyond the frame are cut off).
 
     Returns:
-        (len(indices), H, W, 3) uint8 RGB, in the order of ``indices``.
+        (len(indices), H, W, 3) uint8 RGB (``gray``: (len(indices), H, W)), in the order of ``indices``.
 
     Raises:
         UserInputError: missing, unreadable or truncated file; an index beyond the video's end.
@@ -165,18 +169,37 @@ def read_frames(
     if idx.min() < 0:
         raise UserInputError(f"{_where(clip_id)}negative frame index {int(idx.min())}", file=path)
     wanted = np.unique(idx)
-    got = _decode(Path(path), wanted / rate, clip_id)
+    got = _decode(Path(path), wanted / rate, clip_id, pixels, crop)
     lookup = {int(w): got[i] for i, w in enumerate(wanted)}
     return np.stack([lookup[int(i)] for i in idx])
 
 
-def _decode(path: Path, times: np.ndarray, clip_id: str | None) -> list[np.ndarray]:
+_LUMA_FORMATS = frozenset({"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12"})
+_LIMITED_TO_FULL = np.clip(np.round((np.arange(256) - 16) * 255 / 219), 0, 255).astype(np.uint8)
+
+
+def _luma(frame: av.VideoFrame, crop: tuple[int, int, int, int] | None) -> np.ndarray:
+    """The luma plane of a YUV frame as full-range grey (H, W) uint8: a copy, no colour conversion."""
+    plane = frame.planes[0]
+    y = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)[: frame.height, : frame.width]
+    if crop is not None:
+        y = y[crop[1]:crop[3], crop[0]:crop[2]]
+    if frame.format.name.startswith("yuvj") or frame.color_range == 2:  # already full range (JPEG)
+        return y.copy()
+    return _LIMITED_TO_FULL[y]
+
+
+def _decode(path: Path, times: np.ndarray, clip_id: str | None, pixels: str = "rgb24",
+            crop: tuple[int, int, int, int] | None = None) -> list[np.ndarray]:
     """Frames shown at the sorted ``times`` (seconds from the stream start)."""
     out: list[np.ndarray] = []
     reformatter = VideoReformatter()  # one conversion context for all frames (frame.to_ndarray builds one each time)
 
     def rgb(frame: av.VideoFrame) -> np.ndarray:
-        return reformatter.reformat(frame, format="rgb24").to_ndarray()
+        if pixels == "gray" and frame.format.name in _LUMA_FORMATS:
+            return _luma(frame, crop)
+        arr = reformatter.reformat(frame, format=pixels).to_ndarray()
+        return arr if crop is None else arr[crop[1]:crop[3], crop[0]:crop[2]]
 
     with open_container(path, clip_id) as c:
         if not c.streams.video:

@@ -16,7 +16,7 @@ from egot2.errors import UserInputError
 
 FPS = 30  # Ego4D canonical videos
 SAMPLE_RATE = 16000  # Ego4D audio
-SIZES: tuple[str, ...] = ("quick", "default")
+SIZES: tuple[str, ...] = ("tiny", "quick", "default")
 MOTIONS: tuple[str, ...] = ("lift", "lower", "chop", "pour", "press", "brush", "sweep", "stir", "shake", "hover")
 CHANGES: tuple[str, ...] = ("none", "split", "fill", "squash", "recolour")
 SHAPES: tuple[str, ...] = ("disc", "ring", "square", "triangle", "bar", "diamond")

@@ -54,9 +54,8 @@ def nmi(joint: np.ndarray) -> float:
 
 def _counts(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Contingency table of integer codes z (N,) and y (N,)."""
-    table = np.zeros((int(z.max()) + 1, int(y.max()) + 1))
-    np.add.at(table, (z, y), 1)
-    return table
+    nz, ny = int(z.max()) + 1, int(y.max()) + 1
+    return np.bincount(z * ny + y, minlength=nz * ny).reshape(nz, ny).astype(float)
 
 
 def _hoi(cfg: WorldConfig) -> dict[str, dict[str, Any]]:

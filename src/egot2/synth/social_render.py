@@ -75,8 +75,9 @@ def _smooth_gaze(p: Partner) -> np.ndarray:
     return out
 
 
-def _draw_face(canvas: np.ndarray, p: Partner, cx: float, cy: float, gaze: float, shift: float, mouth: float,
+def _draw_face(canvas: np.ndarray, p: Partner, cx: float, cy: float, gaze: float, shift: float, mh: int,
                blink: bool) -> None:
+    """Eyes (pupils and head turn by ``gaze``), nose and a mouth ``mh`` pixels open, on a bare face at (cx, cy)."""
     fw, fh = p.face_size
     turn = gaze * shift * 0.09 * fw
     ew, eh = max(int(round(0.24 * fw)), 3), max(int(round(0.12 * fh)), 2)
@@ -91,8 +92,34 @@ def _draw_face(canvas: np.ndarray, p: Partner, cx: float, cy: float, gaze: float
     skin = np.array(p.skin, np.float32)
     blit_centered(canvas, shape_alpha("ellipse", max(int(0.12 * fw), 2), max(int(0.14 * fh), 2)), skin * 0.8,
                   cx + 1.6 * turn, cy + 0.1 * fh)
-    mh = int(round(1.5 + mouth * 0.2 * fh))
     blit_centered(canvas, shape_alpha("ellipse", max(int(round(0.38 * fw)), 3), mh), LIPS, cx + turn, cy + 0.3 * fh)
+
+
+class _Faces:
+    """A partner's face patches (features drawn over the bare face), drawn once per distinct look.
+
+    What changes between frames is the gaze (quantised to 1/64, below a pixel), the mouth opening (in
+    whole pixels) and blinks, so a clip needs a few hundred distinct patches, not one per frame.
+    """
+
+    def __init__(self, p: Partner, rgb: np.ndarray, alpha: np.ndarray, centre: tuple[int, int], shift: float) -> None:
+        fw, fh = p.face_size
+        sx, sy = centre
+        self.p, self.shift = p, shift
+        self.x0, self.y0 = max(sx - int(0.7 * fw), 0), max(sy - int(0.7 * fh), 0)
+        self.cx, self.cy = sx - self.x0, sy - self.y0
+        self.rgb = rgb[self.y0:sy + int(0.7 * fh) + 1, self.x0:sx + int(0.7 * fw) + 1]
+        self.alpha = alpha[self.y0:sy + int(0.7 * fh) + 1, self.x0:sx + int(0.7 * fw) + 1]
+        self.cache: dict[tuple[int, int, bool], np.ndarray] = {}
+
+    def patch(self, gaze: float, mouth: float, blink: bool) -> np.ndarray:
+        """The face region's RGB for this look (blit it with :attr:`alpha`)."""
+        key = (int(round(gaze * 64)), int(round(1.5 + mouth * 0.2 * self.p.face_size[1])), blink)
+        if key not in self.cache:
+            img = self.rgb.copy()
+            _draw_face(img, self.p, self.cx, self.cy, key[0] / 64, self.shift, key[1], blink)
+            self.cache[key] = img
+        return self.cache[key]
 
 
 def render_social(plan: SocialClipPlan, cfg: WorldConfig, mouth: dict[str, np.ndarray]) -> Iterator[np.ndarray]:
@@ -101,15 +128,14 @@ def render_social(plan: SocialClipPlan, cfg: WorldConfig, mouth: dict[str, np.nd
     rng = np.random.default_rng([plan.seed, 2])
     room = _room(rng, hh.width, hh.height)
     sprites = [_sprite(p, hh.height) for p in plan.partners]
+    faces = [_Faces(p, rgb, alpha, centre, cfg.lam.gaze_shift) for p, (rgb, alpha, centre) in zip(plan.partners, sprites)]
     gazes = [_smooth_gaze(p) for p in plan.partners]
     blinks = [_blinks(rng, plan.num_frames) for _ in plan.partners]
-    shift = cfg.lam.gaze_shift
     for f in range(plan.num_frames):
         canvas = room.copy()
-        for p, (rgb, alpha, (sx, sy)), gaze, blink in zip(plan.partners, sprites, gazes, blinks):
-            cx, cy = p.face_xy[f]
-            x0, y0 = int(round(cx)) - sx, int(round(cy)) - sy
+        for p, (rgb, alpha, (sx, sy)), face, gaze, blink in zip(plan.partners, sprites, faces, gazes, blinks):
+            x0, y0 = int(round(p.face_xy[f][0])) - sx, int(round(p.face_xy[f][1])) - sy
             blit(canvas, alpha, rgb, x0, y0)
-            _draw_face(canvas, p, float(round(cx)), float(round(cy)), float(gaze[f]), shift,
-                       float(mouth[p.person_id][f]), bool(blink[f]))
+            patch = face.patch(float(gaze[f]), float(mouth[p.person_id][f]), bool(blink[f]))
+            blit(canvas, face.alpha, patch, x0 + face.x0, y0 + face.y0)
         yield np.clip(canvas, 0, 255).astype(np.uint8)

@@ -53,14 +53,18 @@ class PnrOsccDataset(ClipDataset):
             raise UserInputError(f"PnrOsccDataset serves 'pnr' or 'oscc', got {task!r}", field="task")
         data, self.transform = _setup(root, task, split, transform, profile)
         self.labelled = split != "test"
-        clips = load_oscc_pnr(data.annotation_file(task, split), require_labels=self.labelled)
+        file = data.annotation_file(task, split)
+        clips = load_oscc_pnr(file, require_labels=self.labelled)
         if positives_only is None:
             positives_only = task == "pnr" and self.labelled
         items = []
         for c in clips:
             if positives_only and not c.state_change:
                 continue
-            frames = pnr_frame_indices(c.parent_start_frame, c.parent_end_frame)
+            try:
+                frames = pnr_frame_indices(c.parent_start_frame, c.parent_end_frame)
+            except UserInputError as exc:
+                raise UserInputError(f"unique_id {c.unique_id!r}: {exc.detail}", file=file, field=exc.field) from None
             d: dict[str, Any] = {"frames": frames}
             if self.labelled:
                 if task == "pnr":
@@ -74,8 +78,8 @@ class PnrOsccDataset(ClipDataset):
 
     def load(self, item: ClipItem) -> dict[str, Any]:
         frames = item.data["frames"]
-        video = self.transform.frames(read_frames(item.video.path, frames, clip_id=item.key))  # (16, 3, S, S)
-        out = {"video": video.permute(1, 0, 2, 3).contiguous(), "key": item.key, "unique_id": item.key,
+        video = self.transform.frames(read_frames(item.video.path, frames, clip_id=item.key), layout="cthw")
+        out = {"video": video, "key": item.key, "unique_id": item.key,  # video (3, 16, S, S)
                "frames": torch.tensor(frames)}
         for k in ("label", "state_change"):
             if k in item.data:
@@ -104,9 +108,8 @@ class _SlowFastMixin:
 
     def _pathways(self, frames: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         """(32, H, W, 3) uint8 -> slow (3, 8, S, S), fast (3, 32, S, S)."""
-        fast = self.transform.frames(frames).permute(1, 0, 2, 3)  # (3, 32, S, S)
-        slow = fast[:, slow_indices(fast.shape[1])]
-        return slow.contiguous(), fast.contiguous()
+        fast = self.transform.frames(frames, layout="cthw")  # (3, 32, S, S)
+        return fast[:, slow_indices(fast.shape[1])], fast
 
 
 class ArDataset(_SlowFastMixin, ClipDataset):
@@ -126,6 +129,10 @@ class ArDataset(_SlowFastMixin, ClipDataset):
         self.labelled = split != "test"
         items = []
         for a in _load_actions(data, "ar", split, self.labelled):
+            if a.action_clip_end_frame <= a.action_clip_start_frame:
+                raise UserInputError(f"action {a.key!r} is empty: action_clip_end_frame {a.action_clip_end_frame} "
+                                     f"<= action_clip_start_frame {a.action_clip_start_frame}",
+                                     file=data.annotation_file("ar", split), field="action_clip_end_frame")
             d: dict[str, Any] = {"start": a.action_clip_start_frame, "end": a.action_clip_end_frame,
                                  "clip_uid": a.clip_uid, "action_idx": a.action_idx}
             if self.labelled:
@@ -173,9 +180,9 @@ class LtaDataset(_SlowFastMixin, ClipDataset):
         d = item.data
         idx = [item.video.offset + f for s, e in d["spans"] for f in self._indices(s, e)]
         frames = read_frames(item.video.path, idx, clip_id=item.key)  # (2 * 32, H, W, 3)
-        pairs = [self._pathways(frames[i * 32:(i + 1) * 32]) for i in range(len(d["spans"]))]
-        out: dict[str, Any] = {"slow": torch.stack([p[0] for p in pairs]), "fast": torch.stack([p[1] for p in pairs]),
-                               "key": item.key, "clip_uid": d["clip_uid"]}
+        fast = self.transform.frames(frames, layout="cthw", clips=len(d["spans"]))  # (2, 3, 32, S, S)
+        out: dict[str, Any] = {"slow": fast[:, :, slow_indices(fast.shape[2])], "fast": fast, "key": item.key,
+                               "clip_uid": d["clip_uid"]}
         if self.labelled:
             out["verb"], out["noun"] = torch.tensor(d["verb"]), torch.tensor(d["noun"])
         return out

@@ -185,8 +185,13 @@ class AsdDataset(ClipDataset):
     def load(self, item: ClipItem) -> dict[str, Any]:
         d = item.data
         off, frames = item.video.offset, d["frames"]
-        pixels = read_frames(item.video.path, [off + f for f in frames], clip_id=item.key)
-        video = self.transform.faces(pixels, np.array(d["boxes"], dtype=np.float64))[:, 0]  # (T, S, S)
+        grey = "gray" if self.transform.grey else "rgb24"  # the decoder's luma plane: no colour conversion
+        boxes = np.array(d["boxes"], dtype=np.float64)  # (T, 4) x1 y1 x2 y2
+        x0, y0 = (max(int(np.floor(v)) - 1, 0) for v in boxes[:, :2].min(0))
+        x1, y1 = (int(np.ceil(v)) + 1 for v in boxes[:, 2:].max(0))
+        pixels = read_frames(item.video.path, [off + f for f in frames], clip_id=item.key, pixels=grey,
+                             crop=(x0, y0, x1, y1))  # only the track's region of each frame
+        video = self.transform.faces(pixels, boxes - [x0, y0, x0, y0])[:, 0]  # (T, S, S)
         f0, f1 = min(frames), max(frames)
         audio = read_audio(item.video.path, (off + f0) / RATE, (off + f1 + 1) / RATE, sample_rate=SAMPLE_RATE,
                            clip_id=item.key, task="asd")

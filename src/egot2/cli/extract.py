@@ -1,0 +1,39 @@
+"""``egot2 extract``: the feature cache of one primary task."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+NAME = "extract"
+HELP = "Run the frozen TS models over every clip of the primary task's dataset into a feature cache."
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--primary", required=True)
+    p.add_argument("--data", type=Path, required=True, help="data folder (Ego4D layout, or `egot2 synth` output)")
+    p.add_argument("--ts", type=Path, nargs="+", required=True, help="TS run folders or converted checkpoints")
+    p.add_argument("--out", type=Path, required=True, help="cache folder (an interrupted extraction resumes)")
+    p.add_argument("--aux", nargs="*", help="auxiliary tasks (default: the paper rule over the given TS models)")
+    p.add_argument("--windows", nargs="*", default=[], metavar="TASK=N", help="sliding windows, e.g. ar=3")
+    p.add_argument("--float16", action="store_true", help="store tokens as float16")
+    p.add_argument("--splits", nargs="*", default=["train", "val", "test"])
+    p.add_argument("--skip-bad", action="store_true")
+    p.add_argument("--quiet", action="store_true")
+
+
+def run(args: argparse.Namespace) -> int:
+    from egot2.errors import UserInputError
+    from egot2.features.extract import extract
+
+    windows = {}
+    for item in args.windows:
+        task, _, n = item.partition("=")
+        if not n.isdigit():
+            raise UserInputError(f"expected TASK=N, got {item!r}", field="--windows")
+        windows[task] = int(n)
+    written = extract(args.primary, args.data, args.ts, args.out, aux=args.aux, windows=windows,
+                      float16=args.float16, splits=args.splits, skip_bad=args.skip_bad, progress=not args.quiet)
+    print(json.dumps({"cache": str(args.out), "written": written}))
+    return 0

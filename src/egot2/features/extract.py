@@ -1,0 +1,139 @@
+"""``egot2 extract``: run every TS model over every clip of the primary task's dataset once and store
+the token streams in a feature cache (train / val / test), resumably and atomically."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from egot2.backbones.zoo import LoadedTS, load_ts_model
+from egot2.data.datasets import build_dataset
+from egot2.data.transforms import profile_for_root
+from egot2.errors import UserInputError
+from egot2.features.builder import StreamBuilder
+from egot2.features.cache import CacheItem, CacheWriter, check_meta, write_meta
+from egot2.training.clip_info import dataset_infos
+from egot2.training.stage1 import label_keys
+from egot2.translator.layout import InputStream, plan_streams
+
+SPLITS = ("train", "val", "test")
+
+
+def extraction_dataset(task: str, data: Path, split: str, skip_bad: bool = False):  # noqa: ANN201
+    """The primary's dataset as extraction reads it: deterministic (centred AR/LTA windows, every TTM
+    frame)."""
+    opts: dict[str, Any] = {"skip_bad": skip_bad}
+    if task in ("ar", "lta"):
+        opts["temporal"] = "center"
+    return build_dataset(task, data, split, **opts)
+
+
+def expected_meta(primary: str, layout: Sequence[InputStream], dims: Mapping[str, int],
+                  models: Mapping[str, LoadedTS], profile: str, windows: Mapping[str, int], dtype: str) -> dict[str, Any]:
+    """What a cache for this extraction records (and what a later resume or a training run checks)."""
+    return {
+        "primary": primary,
+        "streams": {s.key: int(dims[s.key]) for s in layout},
+        "ts": {t: {"sha256": m.sha256, "size": m.size} for t, m in sorted(models.items())},
+        "windows": dict(sorted(windows.items())),
+        "profile": profile,
+        "dtype": dtype,
+    }
+
+
+def _probe_dims(builder: StreamBuilder, dataset: Any, infos: Mapping[str, Any]) -> dict[str, int]:
+    streams, _ = builder.build(dataset, 0, infos.get(dataset.items[0].key, {}))
+    return {k: int(v.shape[-1]) for k, v in streams.items()}
+
+
+def extract(
+    primary: str,
+    data: Path,
+    ts: Sequence[Path],
+    out: Path,
+    *,
+    aux: Sequence[str] | None = None,
+    windows: Mapping[str, int] | None = None,
+    float16: bool = False,
+    splits: Sequence[str] = SPLITS,
+    shard_size: int = 256,
+    skip_bad: bool = False,
+    progress: bool = True,
+    limit: int | None = None,
+) -> dict[str, int]:
+    """Extract the cache of ``primary`` into ``out``; returns clips written per split.
+
+    Args:
+        primary: the primary task.
+        data: the data folder.
+        ts: TS run folders or converted checkpoints, one per task (the primary's own included).
+        out: the cache folder (resumed if it already holds a matching cache).
+        aux: auxiliary tasks (default: the paper rule, limited to the tasks given with ``ts``).
+        windows: sliding windows per shorter-span auxiliary model.
+        float16: store tokens as float16.
+        splits: which splits to extract.
+        shard_size: clips per shard.
+        skip_bad: skip (and report) unreadable clips.
+        progress: show progress.
+        limit: at most this many clips per split (for quick runs).
+    """
+    data, out = Path(data), Path(out)
+    loaded = [load_ts_model(p) for p in ts]
+    models = {m.task: m for m in loaded}
+    if len(models) != len(loaded):
+        raise UserInputError("two --ts checkpoints are for the same task", field="--ts")
+    if primary not in models:
+        raise UserInputError(f"no TS model for the primary task {primary!r} among --ts ({sorted(models)})",
+                             field="--ts")
+    if aux is None:
+        from egot2.tasks import get_task
+        from egot2.translator.layout import default_aux
+
+        aux = [t for t in default_aux(get_task(primary)) if t in models]
+    layout = plan_streams(primary, list(aux), windows=windows, check_primary=False)
+    profile = profile_for_root(data)
+    builder = StreamBuilder(primary, {t: m.model for t, m in models.items()}, layout, profile, windows)
+    written: dict[str, int] = {}
+    meta: dict[str, Any] | None = None
+    for split in splits:
+        dataset = extraction_dataset(primary, data, split, skip_bad)
+        if len(dataset) == 0:
+            continue
+        infos = dataset_infos(primary, dataset, data, split)
+        if meta is None:
+            meta = expected_meta(primary, layout, _probe_dims(builder, dataset, infos), models, profile,
+                                 dict(windows or {}), "float16" if float16 else "float32")
+            if (out / "meta.json").exists():
+                check_meta(out, meta)
+            else:
+                write_meta(out, meta)
+        writer = CacheWriter(out, split, shard_size)
+        keys = label_keys(primary)
+        todo = [i for i, it in enumerate(dataset.items) if it.key not in writer.done][: limit]
+        written[split] = _run(builder, dataset, todo, infos, keys, writer, f"extract {primary} {split}", progress)
+    return written
+
+
+def _run(builder: StreamBuilder, dataset: Any, todo: list[int], infos: Mapping[str, Any], keys: Sequence[str],
+         writer: CacheWriter, title: str, progress: bool) -> int:
+    from rich.progress import Progress
+
+    seen: set[str] = set()
+    with Progress(disable=not progress, transient=True) as bar:
+        task = bar.add_task(title, total=len(todo))
+        for i in todo:
+            item = dataset.items[i]
+            if item.key in seen:  # TTM pieces of one segment share a key: keep the first piece
+                bar.advance(task)
+                continue
+            seen.add(item.key)
+            streams, sample = builder.build(dataset, i, infos.get(item.key, {}))
+            labels = {k: torch.as_tensor(sample[k]) for k in keys if k in sample}
+            writer.add(CacheItem(item.key, {k: v.contiguous() for k, v in streams.items()}, labels,
+                                 dict(infos.get(item.key, {}))))
+            bar.advance(task)
+    writer.flush()
+    return len(seen)
