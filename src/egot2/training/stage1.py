@@ -139,4 +139,4 @@ def save_ts_run(out: Path, model: torch.nn.Module, task: str, size: str, train: 
                       {"format": FORMAT, "task": task, "size": size, "source": "egot2 train-ts",
                        "egot2_version": __version__})
     write_text(out / "config.yaml", yaml.safe_dump({"train": asdict(train)}, sort_keys=False))
-    write_json(out / TS_INFO, info)
+    write_json(out / TS_INFO, {**info, "task": task, "size": size})

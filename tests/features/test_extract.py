@@ -1,0 +1,107 @@
+"""Feature extraction on a tiny synthetic world: streams per the layout, resume, stale caches, parity
+of cached and online streams."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from egot2.config import load_config
+from egot2.errors import UserInputError
+from egot2.features.cache import CacheSplit
+from egot2.features.extract import extract, extraction_dataset
+from egot2.features.online import OnlineStreams, online_builder
+from egot2.methods import build_model, model_layout
+from egot2.training.cached_data import collate_cached
+from egot2.translator.layout import plan_streams
+
+
+def test_pnr_cache_layout_and_resume(tiny_world: Path, ts_runs: dict[str, Path], tmp_path: Path) -> None:
+    ts = [ts_runs[t] for t in ("pnr", "oscc", "ar")]
+    written = extract("pnr", tiny_world, ts, tmp_path / "c", splits=["val", "test"], progress=False)
+    assert written["val"] > 0 and written["test"] > 0
+    meta = json.loads((tmp_path / "c" / "meta.json").read_text())
+    assert list(meta["streams"]) == ["pnr.tokens", "oscc.tokens", "ar.slow", "ar.fast"]
+    item = next(iter(CacheSplit(tmp_path / "c", "val")))
+    assert item.streams["pnr.tokens"].shape[0] == 16 and item.streams["ar.slow"].shape[0] == 8
+    assert "parent_pnr_frame" in item.info and item.labels["label"].shape == ()
+    assert CacheSplit(tmp_path / "c", "test").get(next(iter(CacheSplit(tmp_path / "c", "test").ids()))).labels == {}
+    again = extract("pnr", tiny_world, ts, tmp_path / "c", splits=["val", "test"], progress=False)
+    assert again == {"val": 0, "test": 0}  # everything was already there
+
+
+def test_cache_made_with_other_weights_is_refused(tiny_world: Path, ts_runs: dict[str, Path], tmp_path: Path) -> None:
+    extract("oscc", tiny_world, [ts_runs["oscc"], ts_runs["pnr"], ts_runs["ar"]], tmp_path / "c", splits=["val"],
+            progress=False)
+    from egot2.backbones import build_ts_model
+    from egot2.config.schema import TrainConfig
+    from egot2.training.stage1 import save_ts_run
+
+    torch.manual_seed(999)  # an OSCC model with other weights
+    save_ts_run(tmp_path / "oscc2", build_ts_model("oscc", "tiny"), "oscc", "tiny", TrainConfig(), {})
+    with pytest.raises(UserInputError, match="other TS models") as info:
+        extract("oscc", tiny_world, [tmp_path / "oscc2", ts_runs["pnr"], ts_runs["ar"]], tmp_path / "c",
+                splits=["val"], progress=False)
+    assert "ts: cache has" in str(info.value)
+
+
+def test_missing_primary_model(tiny_world: Path, ts_runs: dict[str, Path], tmp_path: Path) -> None:
+    with pytest.raises(UserInputError, match="primary task 'pnr'"):
+        extract("pnr", tiny_world, [ts_runs["oscc"]], tmp_path / "c", progress=False)
+
+
+def test_lta_one_pooled_token_per_clip(tiny_world: Path, ts_runs: dict[str, Path], tmp_path: Path) -> None:
+    ts = [ts_runs[t] for t in ("lta", "pnr", "oscc", "ar")]
+    extract("lta", tiny_world, ts, tmp_path / "c", splits=["val"], progress=False)
+    item = next(iter(CacheSplit(tmp_path / "c", "val")))
+    dims = json.loads((tmp_path / "c" / "meta.json").read_text())["streams"]
+    assert item.streams["ar.clip"].shape == (2, dims["ar.clip"]) and dims["ar.clip"] == 256 + 64
+    assert item.streams["lta.clips"].shape[0] == 2 and item.labels["verb"].shape == (20,)
+
+
+@pytest.mark.parametrize("primary", ["ttm", "asd"])
+def test_social_streams_per_frame(primary: str, tiny_world: Path, ts_runs: dict[str, Path], tmp_path: Path) -> None:
+    ts = [ts_runs[t] for t in ("lam", "ttm", "asd")]
+    extract(primary, tiny_world, ts, tmp_path / "c", splits=["val"], progress=False, float16=True)
+    split = CacheSplit(tmp_path / "c", "val")
+    item = next(iter(split))
+    frames = item.streams[f"{primary}.frames"].shape[0]
+    assert item.streams["lam.frames"].shape[0] == frames and item.streams["asd.frames"].shape[0] == frames
+    if primary == "asd":
+        assert item.labels["label"].shape == (frames,)
+    else:
+        assert item.streams["ttm.audio"].shape[0] == 1
+
+
+def test_cached_and_online_streams_and_loss_are_equal(tiny_world: Path, ts_runs: dict[str, Path],
+                                                       tmp_path: Path) -> None:
+    ts = [ts_runs[t] for t in ("lam", "ttm", "asd")]
+    extract("ttm", tiny_world, ts, tmp_path / "c", splits=["val"], progress=False)
+    cached = CacheSplit(tmp_path / "c", "val")
+    layout = plan_streams("ttm", ["lam", "asd"])
+    online = OnlineStreams("ttm", tiny_world, "val", online_builder("ttm", tiny_world, ts, layout))
+    cfg = load_config([], ["model.primary=ttm", "model.translator.positions=task-sinusoidal",
+                           "model.translator.dim=16", "model.translator.heads=2"])
+    cfg.model.dims = {k: v.shape[-1] for k, v in next(iter(cached)).streams.items()}
+    model = build_model(cfg.model).eval()
+    keys = [s.key for s in model_layout(cfg.model)]
+    n = min(4, len(online))
+    a = collate_cached([online[i] for i in range(n)])
+    b = collate_cached([{"id": c.clip_id, "streams": {k: c.streams[k] for k in keys}, "labels": c.labels,
+                         "info": c.info} for c in (cached.get(online.dataset.items[i].key) for i in range(n))])
+    for k in keys:
+        assert torch.equal(a["streams"][k], b["streams"][k]), k
+    spec = model.primary
+    with torch.no_grad():
+        la = spec.compute_loss(model(a["streams"], a["masks"] or None), a["labels"])
+        lb = spec.compute_loss(model(b["streams"], b["masks"] or None), b["labels"])
+    assert la.item() == lb.item()  # exactly equal in float32
+
+
+def test_extraction_dataset_is_deterministic(tiny_world: Path) -> None:
+    a = extraction_dataset("ar", tiny_world, "train")
+    b = extraction_dataset("ar", tiny_world, "train")
+    torch.testing.assert_close(a[0]["fast"], b[0]["fast"], rtol=0, atol=0)
