@@ -105,3 +105,14 @@ def test_extraction_dataset_is_deterministic(tiny_world: Path) -> None:
     a = extraction_dataset("ar", tiny_world, "train")
     b = extraction_dataset("ar", tiny_world, "train")
     torch.testing.assert_close(a[0]["fast"], b[0]["fast"], rtol=0, atol=0)
+
+
+def test_online_training_runs(tiny_world: Path, ts_runs: dict[str, Path], tmp_path: Path) -> None:
+    from egot2.training.stage2 import train_stage2
+
+    cfg = load_config([], ["model.primary=ttm", "model.aux=[lam,asd]", "model.translator.positions=task-sinusoidal",
+                           "model.translator.dim=16", "model.translator.heads=2", "train.epochs=1",
+                           "train.batch_size=4"])
+    info = train_stage2(cfg, None, tmp_path / "run", online=(tiny_world, [ts_runs[t] for t in ("lam", "ttm", "asd")]),
+                        progress=False)
+    assert 0.0 <= info["val"]["map"] <= 1.0 and (tmp_path / "run" / "model.safetensors").exists()

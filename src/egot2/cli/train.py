@@ -19,6 +19,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", action="append", default=[], type=Path, help="YAML config delta (repeatable)")
     p.add_argument("--cache", type=Path, help="feature cache made by `egot2 extract` (EgoT2-g: a folder of "
                    "caches, one per task)")
+    p.add_argument("--online", action="store_true", help="no cache: run the frozen TS models on every clip "
+                   "(needs --data and --ts; for parity checks)")
+    p.add_argument("--data", type=Path, help="data folder (with --online)")
+    p.add_argument("--ts", type=Path, nargs="*", default=[], help="TS runs (with --online)")
     p.add_argument("--out", type=Path, required=True, help="run folder to write")
     p.add_argument("--resume", action="store_true", help="continue from RUN/checkpoints/last.ckpt")
     p.add_argument("--devices", default="1", help="devices for Lightning (DDP when > 1)")
@@ -47,8 +51,11 @@ def run(args: argparse.Namespace) -> int:
     from egot2.errors import UserInputError
 
     cfg = resolve(args)
-    if args.cache is None:
-        raise UserInputError("give --cache CACHE (made by `egot2 extract`)", field="--cache")
+    if args.online:
+        if args.cache is not None or args.data is None or not args.ts:
+            raise UserInputError("--online needs --data and --ts, and no --cache", field="--online")
+    elif args.cache is None:
+        raise UserInputError("give --cache CACHE (made by `egot2 extract`), or --online", field="--cache")
     devices = int(args.devices) if str(args.devices).isdigit() else args.devices
     if cfg.model.method == "egot2-g":
         from egot2.training.joint import train_generalist
@@ -58,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         from egot2.training.stage2 import train_stage2
 
-        info = train_stage2(cfg, args.cache, args.out, resume=args.resume, devices=devices,
+        info = train_stage2(cfg, args.cache, args.out, online=(args.data, args.ts) if args.online else None,
+                            resume=args.resume, devices=devices,
                             num_nodes=args.num_nodes, progress=not args.quiet)
     print(json.dumps({"out": str(args.out), "val": info["val"]}, indent=2))
     return 0

@@ -52,27 +52,50 @@ def _loader(split: CacheSplit, keys: list[str], batch: int, shuffle: bool, seed:
                       collate_fn=collate_cached, num_workers=0)
 
 
+def _online_loaders(cfg: Config, data: Path, ts: list[Path]) -> tuple[Config, DataLoader, DataLoader]:
+    """Loaders that run the frozen TS models on every clip as it is loaded (``--online``)."""
+    from egot2.features.online import OnlineStreams, online_builder
+
+    layout = model_layout(dataclasses.replace(cfg.model, dims={}))
+    builder = online_builder(cfg.model.primary, Path(data), ts, layout, cfg.model.windows)
+    sets = {s: OnlineStreams(cfg.model.primary, Path(data), s, builder) for s in ("train", "val")}
+    probe = sets["val"][0]["streams"]
+    model = dataclasses.replace(cfg.model, dims={**{k: int(v.shape[-1]) for k, v in probe.items()}, **cfg.model.dims})
+    cfg = dataclasses.replace(cfg, model=model)
+    g = torch.Generator().manual_seed(cfg.train.seed)
+    loaders = [DataLoader(sets[s], batch_size=cfg.train.batch_size, shuffle=s == "train", generator=g,
+                          collate_fn=collate_cached) for s in ("train", "val")]
+    return cfg, loaders[0], loaders[1]
+
+
 def train_stage2(
     cfg: Config,
-    cache: Path,
+    cache: Path | None,
     out: Path,
     *,
+    online: tuple[Path, list[Path]] | None = None,
     resume: bool = False,
     devices: int | str = 1,
     num_nodes: int = 1,
     progress: bool = True,
     max_steps: int = -1,
 ) -> dict[str, Any]:
-    """Train ``cfg.model`` on the cache's train split, keep the best checkpoint by the official
-    validation metric, and write the run folder. Returns ``run.json``'s content."""
-    cache, out = Path(cache), Path(out)
-    cfg = resolve_dims(cfg, cache)
+    """Train ``cfg.model`` on the cache's train split (or ``online=(data, ts runs)``: the frozen TS models
+    run on every clip), keep the best checkpoint by the official validation metric, and write the run
+    folder. Returns ``run.json``'s content."""
+    out = Path(out)
+    if online is not None:
+        cfg, train, val = _online_loaders(cfg, *online)
+    else:
+        cache = Path(cache)
+        cfg = resolve_dims(cfg, cache)
+        keys = [s.key for s in model_layout(cfg.model)]
+        train = _loader(CacheSplit(cache, "train"), keys, cfg.train.batch_size, True, cfg.train.seed)
+        val = _loader(CacheSplit(cache, "val"), keys, cfg.train.batch_size, False, cfg.train.seed)
     L.seed_everything(cfg.train.seed, workers=True, verbose=False)
     model = build_model(cfg.model)
     keys = [s.key for s in model_layout(cfg.model)]
     spec = get_task(cfg.model.primary)
-    train = _loader(CacheSplit(cache, "train"), keys, cfg.train.batch_size, True, cfg.train.seed)
-    val = _loader(CacheSplit(cache, "val"), keys, cfg.train.batch_size, False, cfg.train.seed)
     module = TaskModule(model, spec, cfg.train, translator_forward)
     ckpt = ModelCheckpoint(dirpath=out / "checkpoints", monitor="val_metric", mode="max", save_last=True,
                            filename="best")
@@ -87,7 +110,7 @@ def train_stage2(
     if ckpt.best_model_path:
         best = torch.load(ckpt.best_model_path, map_location="cpu", weights_only=True)["state_dict"]
         module.load_state_dict(best)
-    scores = score_split(module.model, cfg, cache, "val")
+    scores = score_split(module.model, cfg, cache, "val") if cache is not None else module.last_scores
     info = {"method": cfg.model.method, "primary": cfg.model.primary, "cache": str(cache),
             "streams": keys, "val": scores, "train_seconds": time.perf_counter() - start,
             "best_checkpoint": ckpt.best_model_path or None}
