@@ -89,8 +89,9 @@ def count_flops(model: nn.Module, run: Callable[[], object]) -> Flops:
         add(_matmul(2 * rows * module.in_features * module.out_features, x.requires_grad,
                     module.weight.requires_grad))
 
-    def mha_hook(module: nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
-        q, k, v = inputs[:3]
+    def mha_hook(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], output: Any) -> None:
+        given = dict(zip(("query", "key", "value"), args))
+        q, k, v = (given.get(name, kwargs.get(name)) for name in ("query", "key", "value"))
         if not module.batch_first:
             q, k, v = (t.transpose(0, 1) for t in (q, k, v))
         b, n_q, d = q.shape  # (B, L, D)
@@ -107,7 +108,7 @@ def count_flops(model: nn.Module, run: Callable[[], object]) -> Flops:
     handles = []
     for m in model.modules():
         if isinstance(m, nn.MultiheadAttention):
-            handles.append(m.register_forward_hook(mha_hook))
+            handles.append(m.register_forward_hook(mha_hook, with_kwargs=True))
         elif isinstance(m, nn.Linear) and id(m) not in inside_mha:
             handles.append(m.register_forward_hook(linear_hook))
     try:

@@ -51,6 +51,14 @@ def test_encoder_layer_flops_by_hand() -> None:
     assert count_flops(layer, lambda: layer(x)) == Flops(fwd, 2 * fwd)
 
 
+def test_attention_called_with_keywords_is_counted() -> None:
+    mha = nn.MultiheadAttention(8, 2, batch_first=True)
+    x = torch.randn(1, 4, 8)
+    by_position = count_flops(mha, lambda: mha(x, x, x, need_weights=False))
+    assert count_flops(mha, lambda: mha(query=x, key=x, value=x, need_weights=False)) == by_position
+    assert by_position.forward == 4 * 2 * 4 * 8 * 8 + 2 * 2 * 4 * 4 * 8
+
+
 def test_tiny_egot2s_flops_by_hand() -> None:
     layout = [InputStream("oscc", "tokens", 3, 4), InputStream("pnr", "tokens", 2, 6)]
     cfg = TranslatorConfig(dim=8, layers=1, heads=2, ffn=16, dropout=0.0)

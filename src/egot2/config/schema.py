@@ -137,6 +137,7 @@ class TrainConfig:
         weighting: EgoT2-g task-loss weighting: ``equal``, ``uncertainty`` or ``dwa``.
         combine: EgoT2-g: how datasets of different sizes form joint steps (``min_size``,
             ``max_size_cycle``).
+        memory_cache: stage I: keep decoded clips in memory after the first epoch (small datasets).
     """
 
     seed: int = 0
@@ -148,6 +149,7 @@ class TrainConfig:
     scheduler: str = "none"
     weighting: str = "equal"
     combine: str = "max_size_cycle"
+    memory_cache: bool = False
 
 
 @dataclass

@@ -29,7 +29,7 @@ def ensure_copies(task: str, count: int) -> list[str]:
     for i in range(1, count + 1):
         name = copy_name(task, i)
         if name not in _TASKS:
-            copy: TaskSpec = dataclasses.replace(spec, name=name, can_be_primary=False,
+            copy: TaskSpec = dataclasses.replace(spec, name=name, can_be_primary=False, copy_of=task,
                                                  description=f"copy {i} of {task}'s TS model (other seed)")
             register_task(copy)
         names.append(name)

@@ -35,5 +35,5 @@ def task_names() -> list[str]:
 
 
 def tasks_in_cluster(cluster: str) -> list[TaskSpec]:
-    """Every registered task of ``cluster``, in registration order."""
-    return [t for t in _TASKS.values() if t.cluster == cluster]
+    """Every registered task of ``cluster`` (ablation copies excluded), in registration order."""
+    return [t for t in _TASKS.values() if t.cluster == cluster and t.copy_of is None]

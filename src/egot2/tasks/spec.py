@@ -98,6 +98,8 @@ class TaskSpec:
         can_be_primary: whether a translator may target this task (LAM is never primary in the paper).
         metric: name of the official validation metric, and whether higher is better.
         description: one line for humans.
+        copy_of: for an ablation copy of another task's TS model, that task (copies join no cluster
+            listing, so they are never picked as auxiliary tasks by default).
     """
 
     name: str
@@ -115,6 +117,7 @@ class TaskSpec:
     metric: str = "acc"
     metric_higher_is_better: bool = True
     description: str = ""
+    copy_of: str | None = None
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.replace("_", "").replace("-", "").isalnum():

@@ -25,6 +25,7 @@ from egot2.data.collate import collate
 from egot2.data.datasets import build_dataset
 from egot2.tasks import OutputKind, get_task
 from egot2.training.clip_info import dataset_infos
+from egot2.training.memo import MemoizedDataset
 from egot2.training.module import TaskModule
 from egot2.utils.atomic import write_json, write_text
 
@@ -101,7 +102,8 @@ def train_ts(
     sets = {s: build_dataset(task, data, s, skip_bad=skip_bad, **opts) for s in ("train", "val")}
     infos = {k: v for s, d in sets.items() for k, v in dataset_infos(task, d, data, s).items()}
     g = torch.Generator().manual_seed(train.seed)
-    loaders = {s: DataLoader(d, batch_size=train.batch_size, shuffle=s == "train", generator=g,
+    wrap = MemoizedDataset if train.memory_cache else (lambda d: d)
+    loaders = {s: DataLoader(wrap(d), batch_size=train.batch_size, shuffle=s == "train", generator=g,
                              collate_fn=make_collate(task, infos)) for s, d in sets.items()}
     module = TaskModule(model, spec, train, ts_forward)
     ckpt = ModelCheckpoint(dirpath=out / "checkpoints", monitor="val_metric", mode="max", save_last=True,

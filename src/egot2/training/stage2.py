@@ -140,18 +140,57 @@ def score_split(model: torch.nn.Module, cfg: Config, cache: Path, split: str) ->
     return score(get_task(cfg.model.primary), outs, labels, infos)
 
 
-def evaluate_run(run: Path, split: str = "val", cache: Path | None = None) -> dict[str, Any] | list[dict[str, Any]]:
-    """Load a run folder and report its official metrics on ``split`` of its cache (EgoT2-g: one entry
-    per task)."""
+def evaluate_run(run: Path, split: str = "val", cache: Path | None = None, predictions: Path | None = None,
+                 data: Path | None = None) -> dict[str, Any] | list[dict[str, Any]]:
+    """Load a run folder, write its prediction file for ``split`` of its cache and report the official
+    metrics: ``{"task", "split", "metrics", "predictions", "scored_by"}`` (EgoT2-g: one entry per task,
+    scored from the cache, no file).
+
+    The file (default ``RUN/predictions_<split>.<json|csv>``, :mod:`egot2.evaluation.submission`) is in
+    the format ``egot2 evaluate`` reads. When the split is labelled and the data folder (``data``, else
+    the one the cache was extracted from) holds its annotation file, the file is scored with
+    :func:`egot2.evaluation.evaluate` (``scored_by: "evaluate"``); a labelled split without annotations
+    is scored from the cache (``"cache"``); a test split is only written (``metrics`` empty).
+    """
+    import warnings
+
+    from egot2.evaluation import evaluate
+    from egot2.evaluation.submission import annotated_ids, find_annotations, predictions_path, write_predictions
+
     cfg, info, weights = load_run(Path(run))
     if cfg.model.method == "egot2-g":
         from egot2.training.joint import evaluate_generalist_run
 
-        return evaluate_generalist_run(Path(run), split, cache)
+        return [{**r, "predictions": None, "scored_by": "cache"}
+                for r in evaluate_generalist_run(Path(run), split, cache)]
     cache = Path(cache or info["cache"])
+    if data is not None and not Path(data).is_dir():
+        raise UserInputError("data folder not found", file=data, field="--data")
     model = build_model(cfg.model)
     missing, unexpected = model.load_state_dict(weights, strict=False)
     if missing or unexpected:
         raise UserInputError(f"weights do not fit the model: missing {missing[:5]}, unexpected {unexpected[:5]}",
                              file=Path(run) / "model.safetensors")
-    return {"task": cfg.model.primary, "split": split, "metrics": score_split(model, cfg, cache, split)}
+    task, labelled = cfg.model.primary, split != "test"
+    outs, labels, infos, ids = predict_split(model, cfg, cache, split)
+    annotations = find_annotations(task, split, data or read_meta(cache).get("data"))
+    path: Path | None = Path(predictions or predictions_path(run, task, split))
+    try:
+        write_predictions(task, outs, infos, ids, path, cover=annotated_ids(task, annotations, split))
+    except UserInputError as exc:
+        if predictions is not None:
+            raise
+        warnings.warn(f"no prediction file written: {exc}", stacklevel=2)
+        path = None
+    result: dict[str, Any] = {"task": task, "split": split, "metrics": {}, "predictions": str(path) if path else None,
+                              "scored_by": None}
+    if labelled and annotations is not None and path is not None:
+        try:
+            official = evaluate(task, annotations, path)
+        except UserInputError as exc:
+            raise UserInputError(f"official evaluation against {annotations} failed (does the cache hold every "
+                                 f"annotated item?): {exc.detail}", file=exc.file, field=exc.field) from None
+        result.update(metrics=official["metrics"], scored_by="evaluate", annotations=str(annotations))
+    elif labelled:
+        result.update(metrics=score(get_task(task), outs, labels, infos), scored_by="cache")
+    return result
