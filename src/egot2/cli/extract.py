@@ -19,6 +19,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--windows", nargs="*", default=[], metavar="TASK=N", help="sliding windows, e.g. ar=3")
     p.add_argument("--float16", action="store_true", help="store tokens as float16")
     p.add_argument("--splits", nargs="*", default=["train", "val", "test"])
+    p.add_argument("--precomputed", nargs="*", default=[], metavar="NAME=DIR",
+                   help="Ego4D precomputed features ({video_uid}.pt per video) as one more stream NAME.features")
     p.add_argument("--skip-bad", action="store_true")
     p.add_argument("--quiet", action="store_true")
 
@@ -26,6 +28,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from egot2.errors import UserInputError
     from egot2.features.extract import extract
+    from egot2.features.precomputed import parse_sources
 
     windows = {}
     for item in args.windows:
@@ -34,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
             raise UserInputError(f"expected TASK=N, got {item!r}", field="--windows")
         windows[task] = int(n)
     written = extract(args.primary, args.data, args.ts, args.out, aux=args.aux, windows=windows,
-                      float16=args.float16, splits=args.splits, skip_bad=args.skip_bad, progress=not args.quiet)
+                      float16=args.float16, splits=args.splits, skip_bad=args.skip_bad, progress=not args.quiet,
+                      precomputed=parse_sources(args.precomputed))
     print(json.dumps({"cache": str(args.out), "written": written}))
     return 0

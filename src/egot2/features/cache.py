@@ -3,7 +3,8 @@
 Layout of a cache folder::
 
     meta.json                         what made it (primary, streams and dims, window plan, TS weight
-                                      hashes, dtype, egot2 version): a stale or mismatched cache is refused
+                                      hashes, dtype, egot2 version): a stale or mismatched cache is refused;
+                                      ``data``, the data folder, is recorded for ``egot2 eval`` only
     <split>/shard-00000.safetensors   per stream "<task.stream>" (sum T, D) concatenated over the shard's
                                       clips with "<task.stream>@offsets" (n+1,); labels "label:<name>" the
                                       same way; the clip ids and per-clip info in the header metadata
@@ -33,6 +34,8 @@ from egot2.utils.atomic import atomic_path, write_json
 FORMAT = 1
 OFFSETS = "@offsets"
 LABEL = "label:"
+#: Meta keys that record where things came from without making the cache stale (a moved data folder).
+UNCHECKED = frozenset({"data"})
 
 
 @dataclass
@@ -125,9 +128,11 @@ def read_meta(root: str | Path) -> dict[str, Any]:
 
 
 def check_meta(root: str | Path, expected: Mapping[str, Any]) -> None:
-    """Refuse a cache whose metadata differs from ``expected`` on any key, naming each difference."""
+    """Refuse a cache whose metadata differs from ``expected`` on any key but :data:`UNCHECKED`, naming each
+    difference."""
     meta = read_meta(root)
-    diffs = [f"{k}: cache has {meta.get(k)!r}, expected {v!r}" for k, v in expected.items() if meta.get(k) != v]
+    diffs = [f"{k}: cache has {meta.get(k)!r}, expected {v!r}" for k, v in expected.items()
+             if k not in UNCHECKED and meta.get(k) != v]
     if diffs:
         raise UserInputError("the cache does not match this run (stale or made with other TS models): "
                              + "; ".join(diffs), file=Path(root) / "meta.json")

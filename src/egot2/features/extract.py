@@ -15,6 +15,7 @@ from egot2.data.transforms import profile_for_root
 from egot2.errors import UserInputError
 from egot2.features.builder import StreamBuilder
 from egot2.features.cache import CacheItem, CacheWriter, check_meta, write_meta
+from egot2.features.precomputed import WithPrecomputed, canonical_frame_count, clip_spans
 from egot2.training.clip_info import dataset_infos
 from egot2.training.stage1 import label_keys
 from egot2.translator.layout import InputStream, plan_streams
@@ -32,19 +33,24 @@ def extraction_dataset(task: str, data: Path, split: str, skip_bad: bool = False
 
 
 def expected_meta(primary: str, layout: Sequence[InputStream], dims: Mapping[str, int],
-                  models: Mapping[str, LoadedTS], profile: str, windows: Mapping[str, int], dtype: str) -> dict[str, Any]:
-    """What a cache for this extraction records (and what a later resume or a training run checks)."""
+                  models: Mapping[str, LoadedTS], profile: str, windows: Mapping[str, int], dtype: str,
+                  data: Path | None = None) -> dict[str, Any]:
+    """What a cache for this extraction records (and what a later resume or a training run checks; not
+    ``data``, the absolute data folder, which ``egot2 eval`` reads the annotations from). Streams of
+    ``dims`` beyond the layout (precomputed features) follow the layout's."""
+    keys = [s.key for s in layout] + [k for k in dims if k not in {s.key for s in layout}]
     return {
         "primary": primary,
-        "streams": {s.key: int(dims[s.key]) for s in layout},
+        "streams": {k: int(dims[k]) for k in keys},
         "ts": {t: {"sha256": m.sha256, "size": m.size} for t, m in sorted(models.items())},
         "windows": dict(sorted(windows.items())),
         "profile": profile,
         "dtype": dtype,
+        **({"data": str(Path(data).resolve())} if data is not None else {}),
     }
 
 
-def _probe_dims(builder: StreamBuilder, dataset: Any, infos: Mapping[str, Any]) -> dict[str, int]:
+def _probe_dims(builder: Any, dataset: Any, infos: Mapping[str, Any]) -> dict[str, int]:
     streams, _ = builder.build(dataset, 0, infos.get(dataset.items[0].key, {}))
     return {k: int(v.shape[-1]) for k, v in streams.items()}
 
@@ -63,6 +69,7 @@ def extract(
     skip_bad: bool = False,
     progress: bool = True,
     limit: int | None = None,
+    precomputed: Mapping[str, Path] | None = None,
 ) -> dict[str, int]:
     """Extract the cache of ``primary`` into ``out``; returns clips written per split.
 
@@ -79,6 +86,8 @@ def extract(
         skip_bad: skip (and report) unreadable clips.
         progress: show progress.
         limit: at most this many clips per split (for quick runs).
+        precomputed: ``{NAME: folder of {video_uid}.pt}``: Ego4D precomputed features, one more stream
+            ``NAME.features`` per clip (:mod:`egot2.features.precomputed`).
     """
     data, out = Path(data), Path(out)
     loaded = [load_ts_model(p) for p in ts]
@@ -98,14 +107,18 @@ def extract(
     builder = StreamBuilder(primary, {t: m.model for t, m in models.items()}, layout, profile, windows)
     written: dict[str, int] = {}
     meta: dict[str, Any] | None = None
+    with_pre = WithPrecomputed(builder, precomputed, canonical_frame_count(data)) if precomputed else None
+    split_builder = with_pre or builder
     for split in splits:
         dataset = extraction_dataset(primary, data, split, skip_bad)
         if len(dataset) == 0:
             continue
         infos = dataset_infos(primary, dataset, data, split)
+        if with_pre is not None:
+            with_pre.add_spans(clip_spans(primary, dataset, data, split, infos))
         if meta is None:
-            meta = expected_meta(primary, layout, _probe_dims(builder, dataset, infos), models, profile,
-                                 dict(windows or {}), "float16" if float16 else "float32")
+            meta = expected_meta(primary, layout, _probe_dims(split_builder, dataset, infos), models, profile,
+                                 dict(windows or {}), "float16" if float16 else "float32", data)
             if (out / "meta.json").exists():
                 check_meta(out, meta)
             else:
@@ -113,11 +126,12 @@ def extract(
         writer = CacheWriter(out, split, shard_size)
         keys = label_keys(primary)
         todo = [i for i, it in enumerate(dataset.items) if it.key not in writer.done][: limit]
-        written[split] = _run(builder, dataset, todo, infos, keys, writer, f"extract {primary} {split}", progress)
+        written[split] = _run(split_builder, dataset, todo, infos, keys, writer, f"extract {primary} {split}",
+                              progress)
     return written
 
 
-def _run(builder: StreamBuilder, dataset: Any, todo: list[int], infos: Mapping[str, Any], keys: Sequence[str],
+def _run(builder: Any, dataset: Any, todo: list[int], infos: Mapping[str, Any], keys: Sequence[str],
          writer: CacheWriter, title: str, progress: bool) -> int:
     from rich.progress import Progress
 

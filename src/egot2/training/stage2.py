@@ -154,8 +154,7 @@ def evaluate_run(run: Path, split: str = "val", cache: Path | None = None, predi
     """
     import warnings
 
-    from egot2.evaluation import evaluate
-    from egot2.evaluation.submission import annotated_ids, find_annotations, predictions_path, write_predictions
+    from egot2.evaluation import evaluate, submission
 
     cfg, info, weights = load_run(Path(run))
     if cfg.model.method == "egot2-g":
@@ -173,10 +172,11 @@ def evaluate_run(run: Path, split: str = "val", cache: Path | None = None, predi
                              file=Path(run) / "model.safetensors")
     task, labelled = cfg.model.primary, split != "test"
     outs, labels, infos, ids = predict_split(model, cfg, cache, split)
-    annotations = find_annotations(task, split, data or read_meta(cache).get("data"))
-    path: Path | None = Path(predictions or predictions_path(run, task, split))
+    annotations = submission.find_annotations(task, split, data or read_meta(cache).get("data"))
+    path: Path | None = Path(predictions or submission.predictions_path(run, task, split))
     try:
-        write_predictions(task, outs, infos, ids, path, cover=annotated_ids(task, annotations, split))
+        submission.write_predictions(task, outs, infos, ids, path,
+                                     cover=submission.annotated_ids(task, annotations, split))
     except UserInputError as exc:
         if predictions is not None:
             raise

@@ -1,0 +1,180 @@
+"""The study pipeline behind ``egot2 demo``."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from egot2.backbones.zoo import TS_INFO, file_sha256, load_ts_model
+from egot2.config import load_config
+from egot2.config.schema import TrainConfig
+from egot2.features.extract import extract
+from egot2.methods import generalist_layouts, model_layout
+from egot2.study.schedule import (
+    CLUSTERS,
+    DEFAULT,
+    PRIMARIES,
+    QUICK,
+    TRANSLATOR,
+    TS_ORDER,
+    Schedule,
+    positions,
+)
+from egot2.study.stages import Stages, content_key
+from egot2.synth.config import load_world_config
+from egot2.synth.generate import generate_world
+from egot2.tasks import get_task
+from egot2.translator.layout import default_aux
+from egot2.utils.params import count_parameters
+
+
+@dataclasses.dataclass
+class StudyPaths:
+    """Where each part of the study goes under the output folder."""
+
+    root: Path
+
+    @property
+    def world(self) -> Path:
+        return self.root / "world"
+
+    def ts(self, task: str) -> Path:
+        return self.root / "ts" / task
+
+    def cache(self, task: str) -> Path:
+        return self.root / "caches" / task
+
+    def run(self, name: str) -> Path:
+        return self.root / "runs" / name
+
+
+def _method_runs(primary: str) -> list[tuple[str, str, list[str] | None]]:
+    """(run name, method, aux) of every stage-II method for ``primary``."""
+    aux = default_aux(get_task(primary))
+    runs = [(f"{primary}-finetune", "finetune", None)]
+    runs += [(f"{primary}-transfer-{a}", "transfer", [a]) for a in aux]
+    runs += [(f"{primary}-late-fusion", "late-fusion", None), (f"{primary}-egot2-s", "egot2-s", None)]
+    return runs
+
+
+def _ts_params(tasks: list[str]) -> int:
+    from egot2.backbones import build_ts_model
+
+    return sum(count_parameters(build_ts_model(t, "tiny")).total for t in tasks)
+
+
+def run_study(out: Path, *, quick: bool = False, world: Path | None = None, seed: int = 0,
+              log: Callable[[str], None] = print, progress: bool = True) -> dict[str, Any]:
+    """Run (or resume, or reuse) the whole study into ``out``; returns the content of results.json."""
+    from egot2.study.report import write_outputs
+    from egot2.training.joint import train_generalist
+    from egot2.training.stage1 import train_ts
+    from egot2.training.stage2 import train_stage2
+
+    sched: Schedule = QUICK if quick else DEFAULT
+    paths = StudyPaths(Path(out))
+    stages = Stages(paths.root, log)
+    t_start = time.perf_counter()
+
+    # 1. the world
+    wcfg = load_world_config(size=sched.world_size, world=world, seed=seed)
+    world_key = content_key("world", dataclasses.asdict(wcfg))
+    stages.run("world", paths.world, world_key,
+               lambda resume: (generate_world(wcfg, paths.world), {})[1])
+
+    # 2. stage I, one TS model per task
+    ts_keys: dict[str, str] = {}
+    for task in TS_ORDER:
+        train = TrainConfig(epochs=sched.ts_epochs[task], batch_size=sched.ts_batch, lr=sched.ts_lr, seed=seed,
+                            memory_cache=True)
+        init = paths.ts("ar") if task == "lta" else None
+        key = content_key("ts", task, world_key, dataclasses.asdict(train), ts_keys.get("ar") if init else None)
+        stages.run(f"stage1/{task}", paths.ts(task), key, lambda resume, t=task, tr=train, i=init: train_ts(
+            t, paths.world, paths.ts(t), train=tr, init_from=i, resume=resume, progress=progress))
+        ts_keys[task] = key
+
+    # 3. feature caches, one per task whose clips a translator reads
+    for task in (*PRIMARIES, "lam"):
+        cluster = next(c for c, ts in CLUSTERS.items() if task in ts)
+        ts_runs = [paths.ts(t) for t in CLUSTERS[cluster]]
+        key = content_key("cache", task, [ts_keys[t] for t in CLUSTERS[cluster]], sched.max_clips)
+        stages.run(f"cache/{task}", paths.cache(task), key, lambda resume, t=task, r=ts_runs: extract(
+            t, paths.world, r, paths.cache(t), splits=["train", "val"], progress=progress, limit=sched.max_clips,
+            aux=[a for a in default_aux(get_task(t)) if a != "lta"] if t != "lam" else ["ttm", "asd"]))
+
+    # 4. stage II: every method for every primary
+    rows: list[dict[str, Any]] = []
+    for primary in PRIMARIES:
+        info = json.loads((paths.ts(primary) / TS_INFO).read_text())
+        ts_counts = count_parameters(load_ts_model(paths.ts(primary)).model)
+        rows.append({"method": "ts", "primary": primary, "aux": [], "trainable_params": ts_counts.trainable,
+                     "total_params": ts_counts.total, "metrics": info["val"]})
+        for name, method, aux in _method_runs(primary):
+            overrides = [f"model.method={method}", f"model.primary={primary}", *TRANSLATOR,
+                         f"model.translator.positions={positions(primary)}", f"train.epochs={sched.stage2_epochs}",
+                         f"train.batch_size={sched.batch}", f"train.lr={sched.lr}", f"train.seed={seed}"]
+            if aux is not None:
+                overrides.append(f"model.aux=[{','.join(aux)}]")
+            cfg = load_config([], overrides)
+            key = content_key("stage2", overrides, file_sha256(paths.cache(primary) / "meta.json"))
+            result = stages.run(f"stage2/{name}", paths.run(name), key,
+                                lambda resume, c=cfg, n=name, p=primary: train_stage2(
+                                    c, paths.cache(p), paths.run(n), resume=resume, progress=progress))
+            rows.append(_row(method, primary, aux, paths.run(name), result))
+
+    # 5. EgoT2-g per cluster
+    generalist: dict[str, Path] = {}
+    for cluster in CLUSTERS:
+        name = f"egot2-g-{cluster}"
+        hh = cluster == "human-human"
+        overrides = ["model.method=egot2-g", f"model.generalist.cluster={cluster}", *TRANSLATOR,
+                     f"model.translator.positions={'task-sinusoidal' if hh else 'learned'}",
+                     "model.translator.max_tokens=0" if hh else "model.translator.max_tokens=64",
+                     f"model.generalist.max_len={302 if hh else 64}", "model.generalist.decoder_layers=2",
+                     f"train.epochs={sched.generalist_epochs}", f"train.batch_size={sched.batch}",
+                     f"train.lr={sched.lr}", f"train.seed={seed}"]
+        if not hh:
+            overrides.append("model.streams=[pnr.tokens,oscc.tokens,ar.slow,ar.fast,lta.clips,pnr.clip,oscc.clip,"
+                             "ar.clip]")
+        cfg = load_config([], overrides)
+        tasks = list(generalist_layouts(dataclasses.replace(cfg.model, dims={})))
+        key = content_key("egot2-g", overrides, [file_sha256(paths.cache(t) / "meta.json") for t in tasks])
+        result = stages.run(f"egot2-g/{cluster}", paths.run(name), key, lambda resume, c=cfg, n=name: train_generalist(
+            c, paths.root / "caches", paths.run(n), resume=resume, progress=progress))
+        generalist[cluster] = paths.run(name)
+        rows.extend(_generalist_rows(paths.run(name), result))
+
+    timings = dict(stages.timings)
+    timings["total"] = time.perf_counter() - t_start
+    return write_outputs(paths.root, wcfg, seed, rows, generalist, timings, stages.reused)
+
+
+def _row(method: str, primary: str, aux: list[str] | None, run: Path, result: dict[str, Any]) -> dict[str, Any]:
+    from egot2.training.runs import load_run
+
+    cfg, info, _ = load_run(run)
+    layout = model_layout(cfg.model)
+    from egot2.methods import build_model
+
+    counts = count_parameters(build_model(cfg.model))
+    tasks = list(dict.fromkeys(s.task for s in layout))
+    return {"method": method, "primary": primary, "aux": list(aux or [t for t in tasks if t != primary]),
+            "trainable_params": counts.trainable, "total_params": counts.total + _ts_params(tasks),
+            "metrics": info["val"]}
+
+
+def _generalist_rows(run: Path, result: dict[str, Any]) -> list[dict[str, Any]]:
+    from egot2.methods import build_model
+    from egot2.training.runs import load_run
+
+    cfg, info, _ = load_run(run)
+    counts = count_parameters(build_model(cfg.model))
+    tasks = info["tasks"]
+    total = counts.total + _ts_params(tasks)
+    return [{"method": "egot2-g", "primary": t, "aux": [a for a in tasks if a != t],
+             "trainable_params": counts.trainable, "total_params": total,
+             "metrics": {k: v for k, v in info["val"][t].items()}} for t in tasks]

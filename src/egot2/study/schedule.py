@@ -1,0 +1,58 @@
+"""How long each part of the study trains, for ``--quick`` and the default run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+PRIMARIES = ("pnr", "oscc", "ar", "lta", "ttm", "asd")
+CLUSTERS = {"human-object": ("pnr", "oscc", "ar", "lta"), "human-human": ("lam", "ttm", "asd")}
+TS_ORDER = ("oscc", "pnr", "ar", "lta", "lam", "ttm", "asd")  # AR before LTA: LTA starts from AR's backbone
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Epochs and sizes of one study run.
+
+    Args:
+        world_size: the synthetic world's size preset.
+        ts_epochs: stage-I epochs per task.
+        ts_batch: stage-I batch size.
+        ts_lr: stage-I learning rate.
+        stage2_epochs: stage-II epochs (EgoT2-s and the baselines).
+        generalist_epochs: EgoT2-g epochs.
+        batch: stage-II batch size.
+        lr: stage-II learning rate.
+        max_clips: at most this many clips per split in a cache (LAM has thousands of rows).
+    """
+
+    world_size: str
+    ts_epochs: dict[str, int] = field(default_factory=dict)
+    ts_batch: int = 16
+    ts_lr: float = 1e-3
+    stage2_epochs: int = 20
+    generalist_epochs: int = 20
+    batch: int = 16
+    lr: float = 1e-3
+    max_clips: int | None = None
+
+
+QUICK = Schedule(
+    world_size="quick",
+    ts_epochs={"oscc": 3, "pnr": 3, "ar": 3, "lta": 2, "lam": 1, "ttm": 3, "asd": 2},
+    stage2_epochs=4, generalist_epochs=4, max_clips=200,
+)
+DEFAULT = Schedule(
+    world_size="default",
+    ts_epochs={"oscc": 8, "pnr": 8, "ar": 8, "lta": 6, "lam": 3, "ttm": 10, "asd": 6},
+    stage2_epochs=25, generalist_epochs=25, max_clips=1500,
+)
+
+# The translator and baseline sizes for tiny TS models (the paper's sizes are in configs/paper/).
+TRANSLATOR = ["model.translator.dim=64", "model.translator.layers=2", "model.translator.heads=4",
+              "model.translator.ffn=128", "model.translator.dropout=0.1", "model.fusion.hidden=64",
+              "model.fusion.dropout=0.2"]
+
+
+def positions(primary: str) -> str:
+    """Per-frame (human-human) streams vary in length: sinusoidal positions; the rest learned."""
+    return "task-sinusoidal" if primary in CLUSTERS["human-human"] else "learned"
