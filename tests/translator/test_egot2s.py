@@ -172,3 +172,14 @@ def test_pool_streams_ablation_one_token_per_stream() -> None:
 
     with pytest.raises(UserInputError, match="per-frame"):
         EgoT2S(get_task("asd"), [InputStream("asd", "frames", None, 8)], cfg)
+
+
+def test_fast_dropout_keeps_the_expectation() -> None:
+    from egot2.translator.encoder import FastDropout
+
+    drop = FastDropout(0.3).train()
+    x = torch.ones(200_000)
+    y = drop(x)
+    kept = (y != 0).float().mean().item()
+    assert abs(kept - 0.7) < 0.01 and abs(y.mean().item() - 1.0) < 0.02  # inverted scaling by 1 / 0.7
+    assert torch.equal(drop.eval()(x), x)

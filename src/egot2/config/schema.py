@@ -138,6 +138,8 @@ class TrainConfig:
         combine: EgoT2-g: how datasets of different sizes form joint steps (``min_size``,
             ``max_size_cycle``).
         memory_cache: stage I: keep decoded clips in memory after the first epoch (small datasets).
+        checkpoint_every_steps: also save ``last.ckpt`` every this many training steps inside an epoch, so
+            that a killed run loses at most that many steps (0: only after each validation).
     """
 
     seed: int = 0
@@ -150,6 +152,7 @@ class TrainConfig:
     weighting: str = "equal"
     combine: str = "max_size_cycle"
     memory_cache: bool = False
+    checkpoint_every_steps: int = 0
 
 
 @dataclass

@@ -14,9 +14,7 @@ from typing import Any
 import lightning as L
 import torch
 import yaml
-from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
-from torch.utils.data import DataLoader
 
 from egot2.backbones import build_ts_model
 from egot2.backbones.zoo import TS_INFO, WEIGHTS, load_ts_model
@@ -27,6 +25,7 @@ from egot2.tasks import OutputKind, get_task
 from egot2.training.clip_info import dataset_infos
 from egot2.training.memo import MemoizedDataset
 from egot2.training.module import TaskModule
+from egot2.training.resume import best_checkpoint, eval_loader, resume_path, train_loader, trainer_options
 from egot2.utils.atomic import write_json, write_text
 
 TTM_FRAMES = 16  # TTM segments are sampled to a fixed number of frames for batching
@@ -101,21 +100,18 @@ def train_ts(
     opts = dataset_options(task)
     sets = {s: build_dataset(task, data, s, skip_bad=skip_bad, **opts) for s in ("train", "val")}
     infos = {k: v for s, d in sets.items() for k, v in dataset_infos(task, d, data, s).items()}
-    g = torch.Generator().manual_seed(train.seed)
     wrap = MemoizedDataset if train.memory_cache else (lambda d: d)
-    loaders = {s: DataLoader(wrap(d), batch_size=train.batch_size, shuffle=s == "train", generator=g,
-                             collate_fn=make_collate(task, infos)) for s, d in sets.items()}
+    collate_fn = make_collate(task, infos)
+    loaders = {"train": train_loader(wrap(sets["train"]), train.batch_size, train.seed, collate_fn),
+               "val": eval_loader(wrap(sets["val"]), train.batch_size, collate_fn)}
     module = TaskModule(model, spec, train, ts_forward)
-    ckpt = ModelCheckpoint(dirpath=out / "checkpoints", monitor="val_metric", mode="max", save_last=True,
-                           filename="best")
+    ckpt = best_checkpoint(out)
     trainer = L.Trainer(max_epochs=train.epochs, max_steps=max_steps, accelerator="cpu", devices=devices,
-                        num_nodes=num_nodes, callbacks=[ckpt], logger=CSVLogger(out, name="logs"),
-                        deterministic=True, enable_progress_bar=progress, enable_model_summary=False,
-                        log_every_n_steps=1)
-    last = out / "checkpoints" / "last.ckpt"
+                        num_nodes=num_nodes, logger=CSVLogger(out, name="logs"), deterministic=True,
+                        enable_progress_bar=progress, enable_model_summary=False, log_every_n_steps=1,
+                        **trainer_options(out, train, ckpt))
     start = time.perf_counter()
-    trainer.fit(module, loaders["train"], loaders["val"], ckpt_path=str(last) if resume and last.exists() else None,
-                weights_only=True)
+    trainer.fit(module, loaders["train"], loaders["val"], ckpt_path=resume_path(out, resume), weights_only=True)
     if ckpt.best_model_path:
         module.load_state_dict(torch.load(ckpt.best_model_path, map_location="cpu", weights_only=True)["state_dict"])
     trainer.validate(module, loaders["val"], verbose=False)

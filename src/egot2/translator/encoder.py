@@ -7,8 +7,31 @@ Parameter names follow ``torch.nn.TransformerEncoderLayer`` (``self_attn``, ``li
 
 from __future__ import annotations
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+
+class FastDropout(nn.Module):
+    """Inverted dropout whose mask comes from ``uniform_`` (multi-threaded) rather than ``bernoulli_``
+    (single-threaded on CPU, up to 44% of a paper TTM training step). Same distribution as
+    :class:`torch.nn.Dropout`; no parameters, so state dicts are unchanged.
+
+    Args:
+        p: drop probability.
+    """
+
+    def __init__(self, p: float = 0.5) -> None:
+        super().__init__()
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"dropout probability must be in [0, 1), got {p}")
+        self.p = p
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        keep = torch.empty_like(x).uniform_() >= self.p
+        return x * keep / (1.0 - self.p)
 
 
 class EncoderLayer(nn.Module):
@@ -42,9 +65,9 @@ class EncoderLayer(nn.Module):
         self.linear2 = nn.Linear(ffn, dim)
         self.norm1 = nn.LayerNorm(dim)
         self.norm2 = nn.LayerNorm(dim)
-        self.dropout = nn.Dropout(dropout)
-        self.dropout1 = nn.Dropout(dropout)
-        self.dropout2 = nn.Dropout(dropout)
+        self.dropout = FastDropout(dropout)
+        self.dropout1 = FastDropout(dropout)
+        self.dropout2 = FastDropout(dropout)
         self.norm_first = norm_first
         if activation not in ("relu", "gelu"):
             raise ValueError(f"activation must be relu or gelu, got {activation!r}")
