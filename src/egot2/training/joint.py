@@ -16,7 +16,6 @@ from typing import Any
 
 import lightning as L
 import torch
-from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.utilities import CombinedLoader
 from torch import Tensor
@@ -29,10 +28,19 @@ from egot2.generalist.tokenizers import TaskTokenizer
 from egot2.generalist.weighting import LossWeighting
 from egot2.methods import build_model, generalist_layouts
 from egot2.tasks import OutputKind, get_task
+from egot2.training.cached_data import CachedStreams
+from egot2.training.distributed import all_gather_lists, gather_validation
 from egot2.training.optim import build_optimizer
+from egot2.training.resume import (
+    best_checkpoint,
+    load_random_state,
+    resume_path,
+    save_random_state,
+    trainer_options,
+)
 from egot2.training.runs import load_run, save_run
 from egot2.training.scoring import score
-from egot2.training.stage2 import _loader
+from egot2.training.stage2 import _loader, fit_loaders
 
 
 def generation_outputs(tok: TaskTokenizer, model: EgoT2G, streams: Mapping[str, Tensor],
@@ -87,12 +95,23 @@ class GeneralistModule(L.LightningModule):
         return total
 
     def on_train_epoch_end(self) -> None:
+        self.weighting._epoch = all_gather_lists(self.weighting._epoch)  # DWA weighs by the losses of all ranks
         self.weighting.end_epoch()
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        save_random_state(checkpoint)
+        checkpoint["egot2_weighting"] = {"history": self.weighting.history, "epoch": self.weighting._epoch}
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        load_random_state(checkpoint)
+        state = checkpoint.get("egot2_weighting")
+        if state is not None:
+            self.weighting.history, self.weighting._epoch = state["history"], state["epoch"]
 
     def validation_step(self, batch: Mapping[str, Any], batch_idx: int, dataloader_idx: int = 0) -> None:
         task = self.tasks[dataloader_idx]
         loss = self.model.task_loss(task, batch["streams"], batch["masks"] or None, batch["labels"])
-        self.log(f"val/loss_{task}", loss, batch_size=len(batch["ids"]), add_dataloader_idx=False)
+        self.log(f"val/loss_{task}", loss, batch_size=len(batch["ids"]), add_dataloader_idx=False, sync_dist=True)
         frames = max(v.shape[1] for v in batch["streams"].values())
         outs = generation_outputs(self.model.tokenizers[task], self.model, batch["streams"], batch["masks"] or None,
                                   frames, self.cfg.model.generalist.constrained)
@@ -100,7 +119,9 @@ class GeneralistModule(L.LightningModule):
 
     def on_validation_epoch_end(self) -> None:
         total_loss = 0.0
-        for task in self.tasks:
+        loaders = self.trainer.val_dataloaders
+        for i, task in enumerate(self.tasks):
+            self._val[task] = gather_validation(self._val[task], loaders[i] if isinstance(loaders, list) else loaders)
             if not self._val[task]:
                 continue
             outs, labels, infos = zip(*self._val[task], strict=True)
@@ -108,10 +129,10 @@ class GeneralistModule(L.LightningModule):
             scores["invalid_rate"] = float(torch.cat([o["invalid"] for o in outs]).mean())
             self.last_scores[task] = scores
             for name, value in scores.items():
-                self.log(f"val/{task}/{name}", value, add_dataloader_idx=False)
+                self.log(f"val/{task}/{name}", value, add_dataloader_idx=False, sync_dist=True)
             total_loss += float(self.trainer.callback_metrics.get(f"val/loss_{task}", 0.0))
             self._val[task] = []
-        self.log("val_metric", -total_loss)  # the paper keeps the checkpoint of lowest validation loss
+        self.log("val_metric", -total_loss, sync_dist=True)  # the paper keeps the lowest validation loss
 
     def configure_optimizers(self) -> Any:
         return build_optimizer(list(self.model.parameters()) + list(self.weighting.parameters()), self.cfg.train)
@@ -147,21 +168,18 @@ def train_generalist(cfg: Config, cache: Path, out: Path, *, resume: bool = Fals
     model = build_model(cfg.model)
     assert isinstance(model, EgoT2G)
     bs, seed = cfg.train.batch_size, cfg.train.seed
-    train = {t: _loader(CacheSplit(_task_cache(cache, t), "train"), [s.key for s in layouts[t]], bs, True, seed)
-             for t in tasks}
-    val = [_loader(CacheSplit(_task_cache(cache, t), "val"), [s.key for s in layouts[t]], bs, False, seed)
-           for t in tasks]
+    pairs = {t: fit_loaders(*(CachedStreams(CacheSplit(_task_cache(cache, t), s), [x.key for x in layouts[t]])
+                              for s in ("train", "val")), bs, seed) for t in tasks}
     module = GeneralistModule(model, cfg, tasks)
-    ckpt = ModelCheckpoint(dirpath=out / "checkpoints", monitor="val_metric", mode="max", save_last=True,
-                           filename="best")
+    ckpt = best_checkpoint(out)
     trainer = L.Trainer(max_epochs=cfg.train.epochs, max_steps=max_steps, accelerator="cpu", devices=devices,
-                        num_nodes=num_nodes, callbacks=[ckpt], logger=CSVLogger(out, name="logs"),
-                        deterministic=True, enable_progress_bar=progress, enable_model_summary=False,
-                        log_every_n_steps=1)
-    last = out / "checkpoints" / "last.ckpt"
+                        num_nodes=num_nodes, logger=CSVLogger(out, name="logs"), deterministic=True,
+                        enable_progress_bar=progress, enable_model_summary=False, log_every_n_steps=1,
+                        **trainer_options(out, cfg.train, ckpt))
     start = time.perf_counter()
-    trainer.fit(module, CombinedLoader(train, cfg.train.combine), CombinedLoader(val, "sequential"),
-                ckpt_path=str(last) if resume and last.exists() else None, weights_only=True)
+    trainer.fit(module, CombinedLoader({t: p[0] for t, p in pairs.items()}, cfg.train.combine),
+                CombinedLoader([p[1] for p in pairs.values()], "sequential"), ckpt_path=resume_path(out, resume),
+                weights_only=True)
     if ckpt.best_model_path:
         module.load_state_dict(torch.load(ckpt.best_model_path, map_location="cpu", weights_only=True)["state_dict"])
     scores = evaluate_generalist(module.model, cfg, cache, "val")

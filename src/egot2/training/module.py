@@ -3,8 +3,8 @@ stage II (a translator or baseline on cached token streams).
 
 What is optimised is given from outside: ``forward(model, batch) -> outputs`` and the task's loss
 (the model's own ``loss`` if it has one, else the :class:`TaskSpec`'s). Validation scores with the
-official metric functions; ``val_metric`` is the task's selection metric (negated when lower is better,
-so that checkpointing always maximises).
+official metric functions, over every rank's clips under DDP (gathered, each clip once); ``val_metric``
+is the task's selection metric (negated when lower is better, so that checkpointing always maximises).
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from torch import Tensor, nn
 
 from egot2.config.schema import TrainConfig
 from egot2.tasks import TaskSpec
+from egot2.training.distributed import gather_validation
 from egot2.training.optim import build_optimizer, build_scheduler
+from egot2.training.resume import load_random_state, save_random_state
 from egot2.training.scoring import score
 
 ForwardFn = Callable[[nn.Module, Mapping[str, Any]], dict[str, Tensor]]
@@ -56,6 +58,7 @@ class TaskModule(L.LightningModule):
         self._val.append((detached, {k: v.cpu() for k, v in batch["labels"].items()}, list(batch["infos"])))
 
     def on_validation_epoch_end(self) -> None:
+        self._val = gather_validation(self._val, self.trainer.val_dataloaders)  # every rank's clips, each once
         if not self._val:
             return
         outs, labels, infos = zip(*self._val, strict=True)
@@ -63,9 +66,15 @@ class TaskModule(L.LightningModule):
         self._val = []
         self.last_scores = scores
         for name, value in scores.items():
-            self.log(f"val/{name}", value, prog_bar=name == self.spec.metric)
+            self.log(f"val/{name}", value, prog_bar=name == self.spec.metric, sync_dist=True)
         main = scores.get(self.spec.metric, next(iter(scores.values())))
-        self.log("val_metric", main if self.spec.metric_higher_is_better else -main)
+        self.log("val_metric", main if self.spec.metric_higher_is_better else -main, sync_dist=True)
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        save_random_state(checkpoint)
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        load_random_state(checkpoint)
 
     def configure_optimizers(self) -> Any:
         opt = build_optimizer(self.model.parameters(), self.train_cfg)

@@ -13,9 +13,8 @@ from typing import Any
 
 import lightning as L
 import torch
-from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Dataset
 
 from egot2.config import Config
 from egot2.errors import UserInputError
@@ -24,6 +23,7 @@ from egot2.methods import build_model, model_layout
 from egot2.tasks import get_task
 from egot2.training.cached_data import CachedStreams, collate_cached, translator_forward
 from egot2.training.module import TaskModule
+from egot2.training.resume import best_checkpoint, eval_loader, resume_path, train_loader, trainer_options
 from egot2.training.runs import load_run, save_run
 from egot2.training.scoring import score
 
@@ -47,9 +47,15 @@ def resolve_dims(cfg: Config, cache: Path) -> Config:
 
 
 def _loader(split: CacheSplit, keys: list[str], batch: int, shuffle: bool, seed: int) -> DataLoader:
+    """A loader over a whole cache split in one process (evaluation); training uses :func:`fit_loaders`."""
     g = torch.Generator().manual_seed(seed)
     return DataLoader(CachedStreams(split, keys), batch_size=batch, shuffle=shuffle, generator=g,
                       collate_fn=collate_cached, num_workers=0)
+
+
+def fit_loaders(train: Dataset, val: Dataset, batch: int, seed: int) -> tuple[DataLoader, DataLoader]:
+    """Training and validation loaders sharded over DDP ranks; the training one resumes mid-epoch."""
+    return train_loader(train, batch, seed, collate_cached), eval_loader(val, batch, collate_cached)
 
 
 def _online_loaders(cfg: Config, data: Path, ts: list[Path]) -> tuple[Config, DataLoader, DataLoader]:
@@ -62,10 +68,7 @@ def _online_loaders(cfg: Config, data: Path, ts: list[Path]) -> tuple[Config, Da
     probe = sets["val"][0]["streams"]
     model = dataclasses.replace(cfg.model, dims={**{k: int(v.shape[-1]) for k, v in probe.items()}, **cfg.model.dims})
     cfg = dataclasses.replace(cfg, model=model)
-    g = torch.Generator().manual_seed(cfg.train.seed)
-    loaders = [DataLoader(sets[s], batch_size=cfg.train.batch_size, shuffle=s == "train", generator=g,
-                          collate_fn=collate_cached) for s in ("train", "val")]
-    return cfg, loaders[0], loaders[1]
+    return cfg, *fit_loaders(sets["train"], sets["val"], cfg.train.batch_size, cfg.train.seed)
 
 
 def train_stage2(
@@ -90,23 +93,22 @@ def train_stage2(
         cache = Path(cache)
         cfg = resolve_dims(cfg, cache)
         keys = [s.key for s in model_layout(cfg.model)]
-        train = _loader(CacheSplit(cache, "train"), keys, cfg.train.batch_size, True, cfg.train.seed)
-        val = _loader(CacheSplit(cache, "val"), keys, cfg.train.batch_size, False, cfg.train.seed)
+        train, val = fit_loaders(CachedStreams(CacheSplit(cache, "train"), keys),
+                                 CachedStreams(CacheSplit(cache, "val"), keys), cfg.train.batch_size, cfg.train.seed)
     L.seed_everything(cfg.train.seed, workers=True, verbose=False)
     model = build_model(cfg.model)
     keys = [s.key for s in model_layout(cfg.model)]
     spec = get_task(cfg.model.primary)
     module = TaskModule(model, spec, cfg.train, translator_forward)
-    ckpt = ModelCheckpoint(dirpath=out / "checkpoints", monitor="val_metric", mode="max", save_last=True,
-                           filename="best")
+    ckpt = best_checkpoint(out)
     trainer = L.Trainer(
         max_epochs=cfg.train.epochs, max_steps=max_steps, accelerator="cpu", devices=devices,
-        num_nodes=num_nodes, callbacks=[ckpt], logger=CSVLogger(out, name="logs"), deterministic=True,
+        num_nodes=num_nodes, logger=CSVLogger(out, name="logs"), deterministic=True,
         enable_progress_bar=progress, enable_model_summary=False, log_every_n_steps=1,
+        **trainer_options(out, cfg.train, ckpt),
     )
-    last = out / "checkpoints" / "last.ckpt"
     start = time.perf_counter()
-    trainer.fit(module, train, val, ckpt_path=str(last) if resume and last.exists() else None, weights_only=True)
+    trainer.fit(module, train, val, ckpt_path=resume_path(out, resume), weights_only=True)
     if ckpt.best_model_path:
         best = torch.load(ckpt.best_model_path, map_location="cpu", weights_only=True)["state_dict"]
         module.load_state_dict(best)
