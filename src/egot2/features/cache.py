@@ -7,16 +7,21 @@ Layout of a cache folder::
                                       ``data``, the data folder, is recorded for ``egot2 eval`` only
     <split>/shard-00000.safetensors   per stream "<task.stream>" (sum T, D) concatenated over the shard's
                                       clips with "<task.stream>@offsets" (n+1,); labels "label:<name>" the
-                                      same way; the clip ids and per-clip info in the header metadata
+                                      same way; the clip ids, per-clip info and dataset positions
+                                      ("order") in the header metadata
+    <split>/shard-r1-00000.safetensors  the same, written by rank 1 of a multi-process extraction
 
 Shards are written whole to a temporary name and renamed, so a crash never leaves a half-written shard
-under a real name, and an interrupted extraction resumes after the last complete shard. Reads are
-memory-mapped (safetensors) and by clip id.
+under a real name, and an interrupted extraction resumes after the last complete shard. Readers take
+every ``shard-*.safetensors`` of a split and list the clips in dataset order (the recorded positions),
+so a cache reads the same whichever number of processes extracted it. Reads are memory-mapped
+(safetensors) and by clip id.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +51,7 @@ class CacheItem:
     streams: dict[str, Tensor]
     labels: dict[str, Tensor]
     info: dict[str, Any]
+    order: int | None = None  # position in the split's dataset (readers list clips by it)
 
 
 def _pack(items: list[CacheItem], dtype: torch.dtype) -> tuple[dict[str, Tensor], dict[str, str]]:
@@ -63,7 +69,14 @@ def _pack(items: list[CacheItem], dtype: torch.dtype) -> tuple[dict[str, Tensor]
     scalars = [k for k in label_keys if items[0].labels[k].ndim == 0]
     meta = {"clips": json.dumps([it.clip_id for it in items]), "info": json.dumps([it.info for it in items]),
             "scalars": json.dumps(scalars)}
+    if all(it.order is not None for it in items):
+        meta["order"] = json.dumps([it.order for it in items])
     return tensors, meta
+
+
+def shard_prefix(rank: int = 0, world_size: int = 1) -> str:
+    """Shard file prefix of one extraction process: ``shard-`` alone, ``shard-r<rank>-`` among several."""
+    return "shard-" if world_size == 1 else f"shard-r{rank}-"
 
 
 class CacheWriter:
@@ -73,10 +86,12 @@ class CacheWriter:
         root: the cache folder (``meta.json`` must already be written by :func:`write_meta`).
         split: ``train``, ``val`` or ``test``.
         shard_size: clips per shard.
+        prefix: shard file prefix (:func:`shard_prefix`: each process of a multi-process extraction
+            numbers its own shards).
     """
 
-    def __init__(self, root: str | Path, split: str, shard_size: int = 256) -> None:
-        self.root, self.split, self.shard_size = Path(root), split, shard_size
+    def __init__(self, root: str | Path, split: str, shard_size: int = 256, prefix: str = "shard-") -> None:
+        self.root, self.split, self.shard_size, self.prefix = Path(root), split, shard_size, prefix
         self.meta = read_meta(self.root)
         self.dtype = getattr(torch, self.meta["dtype"])
         self.folder = self.root / split
@@ -98,9 +113,11 @@ class CacheWriter:
         """Write the buffered clips as the next shard (atomically)."""
         if not self._buffer:
             return
-        index = len(list(self.folder.glob("shard-*.safetensors")))
+        own = re.compile(re.escape(self.prefix) + r"(\d+)\.safetensors")
+        numbers = [int(m.group(1)) for p in self.folder.iterdir() if (m := own.fullmatch(p.name))]
+        index = max(numbers, default=-1) + 1
         tensors, meta = _pack(self._buffer, self.dtype)
-        with atomic_path(self.folder / f"shard-{index:05d}.safetensors") as tmp:
+        with atomic_path(self.folder / f"{self.prefix}{index:05d}.safetensors") as tmp:
             save_file(tensors, str(tmp), metadata=meta)
         self.done.update(it.clip_id for it in self._buffer)
         self._buffer = []
@@ -149,6 +166,7 @@ class _Shard:
         meta = self.handle.metadata() or {}
         self.clips: list[str] = json.loads(meta.get("clips", "[]"))
         self.info: list[dict[str, Any]] = json.loads(meta.get("info", "[]"))
+        self.order: list[int] | None = json.loads(meta["order"]) if "order" in meta else None
         self.scalars = set(json.loads(meta.get("scalars", "[]")))
         self.keys = [k for k in self.handle.keys() if not k.endswith(OFFSETS)]
         self.offsets = {k: self.handle.get_tensor(k + OFFSETS) for k in self.keys}
@@ -196,7 +214,10 @@ class CacheSplit:
                 self.index[cid] = (s, i)
 
     def ids(self) -> list[str]:
-        """Clip ids in storage order."""
+        """Clip ids in dataset order when every shard records it, else in storage order."""
+        if all(shard.order is not None for shard in self.shards):
+            pairs = [(o, cid) for shard in self.shards for o, cid in zip(shard.order, shard.clips, strict=True)]
+            return [cid for _, cid in sorted(pairs)]
         return [cid for shard in self.shards for cid in shard.clips]
 
     def __len__(self) -> int:

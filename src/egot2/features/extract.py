@@ -3,6 +3,7 @@ the token streams in a feature cache (train / val / test), resumably and atomica
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,13 +15,15 @@ from egot2.data.datasets import build_dataset
 from egot2.data.transforms import profile_for_root
 from egot2.errors import UserInputError
 from egot2.features.builder import StreamBuilder
-from egot2.features.cache import CacheItem, CacheWriter, check_meta, write_meta
+from egot2.features.cache import CacheItem, CacheWriter, check_meta, shard_prefix, write_meta
 from egot2.features.precomputed import WithPrecomputed, canonical_frame_count, clip_spans
 from egot2.training.clip_info import dataset_infos
+from egot2.training.distributed import launch_rank
 from egot2.training.stage1 import label_keys
 from egot2.translator.layout import InputStream, plan_streams
 
 SPLITS = ("train", "val", "test")
+META_WAIT_S = 600.0  # how long ranks > 0 wait for rank 0's meta.json
 
 
 def extraction_dataset(task: str, data: Path, split: str, skip_bad: bool = False):  # noqa: ANN201
@@ -70,8 +73,14 @@ def extract(
     progress: bool = True,
     limit: int | None = None,
     precomputed: Mapping[str, Path] | None = None,
+    rank: int | None = None,
+    world_size: int | None = None,
 ) -> dict[str, int]:
-    """Extract the cache of ``primary`` into ``out``; returns clips written per split.
+    """Extract the cache of ``primary`` into ``out``; returns clips written per split (by this process).
+
+    Several processes (``torchrun --nproc_per_node=N -m egot2 extract ...``, or ``rank``/``world_size``)
+    share the work: the clips of a split, in dataset order, go to rank ``j % world_size``; each rank writes
+    its own shards (``shard-r<rank>-*``); rank 0 writes ``meta.json`` and the others wait for it.
 
     Args:
         primary: the primary task.
@@ -85,11 +94,17 @@ def extract(
         shard_size: clips per shard.
         skip_bad: skip (and report) unreadable clips.
         progress: show progress.
-        limit: at most this many clips per split (for quick runs).
+        limit: only the first this many clips of each split (for quick runs).
         precomputed: ``{NAME: folder of {video_uid}.pt}``: Ego4D precomputed features, one more stream
             ``NAME.features`` per clip (:mod:`egot2.features.precomputed`).
+        rank, world_size: this process's share (default: ``RANK``/``WORLD_SIZE`` as ``torchrun`` sets them).
     """
     data, out = Path(data), Path(out)
+    if rank is None:
+        rank, world_size = launch_rank()
+    world_size = world_size or 1
+    if not 0 <= rank < world_size:
+        raise UserInputError(f"rank {rank} is not in [0, {world_size})", field="rank")
     loaded = [load_ts_model(p) for p in ts]
     models = {m.task: m for m in loaded}
     if len(models) != len(loaded):
@@ -119,35 +134,58 @@ def extract(
         if meta is None:
             meta = expected_meta(primary, layout, _probe_dims(split_builder, dataset, infos), models, profile,
                                  dict(windows or {}), "float16" if float16 else "float32", data)
-            if (out / "meta.json").exists():
-                check_meta(out, meta)
-            else:
-                write_meta(out, meta)
-        writer = CacheWriter(out, split, shard_size)
+            _open_cache(out, meta, rank)
+        writer = CacheWriter(out, split, shard_size, shard_prefix(rank, world_size))
         keys = label_keys(primary)
-        todo = [i for i, it in enumerate(dataset.items) if it.key not in writer.done][: limit]
+        firsts = _first_pieces(dataset)[:limit]
+        todo = [(j, i) for j, i in enumerate(firsts)
+                if j % world_size == rank and dataset.items[i].key not in writer.done]
         written[split] = _run(split_builder, dataset, todo, infos, keys, writer, f"extract {primary} {split}",
                               progress)
     return written
 
 
-def _run(builder: Any, dataset: Any, todo: list[int], infos: Mapping[str, Any], keys: Sequence[str],
+def _first_pieces(dataset: Any) -> list[int]:
+    """Item indices of the first piece of every clip, in dataset order (TTM pieces of one segment share a
+    key: the first piece stands for the clip)."""
+    seen: set[str] = set()
+    firsts = []
+    for i, item in enumerate(dataset.items):
+        if item.key not in seen:
+            seen.add(item.key)
+            firsts.append(i)
+    return firsts
+
+
+def _open_cache(out: Path, meta: Mapping[str, Any], rank: int, wait_s: float = META_WAIT_S) -> None:
+    """Rank 0 creates the cache (or checks an existing one); other ranks wait for its ``meta.json``
+    and check it."""
+    path = out / "meta.json"
+    if rank == 0 and not path.exists():
+        write_meta(out, meta)
+        return
+    deadline = time.monotonic() + wait_s
+    while not path.exists():
+        if time.monotonic() > deadline:
+            raise UserInputError(f"rank {rank}: rank 0 did not create the cache within {wait_s:.0f} s",
+                                 file=path)
+        time.sleep(0.2)
+    check_meta(out, meta)
+
+
+def _run(builder: Any, dataset: Any, todo: list[tuple[int, int]], infos: Mapping[str, Any], keys: Sequence[str],
          writer: CacheWriter, title: str, progress: bool) -> int:
+    """Build and write the clips ``todo`` (``(position in the split, item index)`` each)."""
     from rich.progress import Progress
 
-    seen: set[str] = set()
     with Progress(disable=not progress, transient=True) as bar:
         task = bar.add_task(title, total=len(todo))
-        for i in todo:
+        for order, i in todo:
             item = dataset.items[i]
-            if item.key in seen:  # TTM pieces of one segment share a key: keep the first piece
-                bar.advance(task)
-                continue
-            seen.add(item.key)
             streams, sample = builder.build(dataset, i, infos.get(item.key, {}))
             labels = {k: torch.as_tensor(sample[k]) for k in keys if k in sample}
             writer.add(CacheItem(item.key, {k: v.contiguous() for k, v in streams.items()}, labels,
-                                 dict(infos.get(item.key, {}))))
+                                 dict(infos.get(item.key, {})), order))
             bar.advance(task)
     writer.flush()
-    return len(seen)
+    return len(todo)

@@ -148,6 +148,18 @@ def run_study(out: Path, *, quick: bool = False, world: Path | None = None, seed
         generalist[cluster] = paths.run(name)
         rows.extend(_generalist_rows(paths.run(name), result))
 
+    # 6. the multi-task hard-sharing baseline (trained from the raw clips, like stage I)
+    from egot2.training.multitask import train_multitask
+
+    for pair in (("pnr", "oscc"), ("lam", "ttm")):
+        name = f"multitask-{'-'.join(pair)}"
+        train = TrainConfig(epochs=max(sched.ts_epochs[t] for t in pair), batch_size=sched.ts_batch,
+                            lr=sched.ts_lr, seed=seed, memory_cache=True)
+        key = content_key("multitask", pair, world_key, dataclasses.asdict(train))
+        result = stages.run(name, paths.run(name), key, lambda resume, p=pair, n=name, tr=train: train_multitask(
+            p, paths.world, paths.run(n), tr, progress=progress))
+        rows.extend(_multitask_rows(pair, paths.run(name)))
+
     timings = dict(stages.timings)
     timings["total"] = time.perf_counter() - t_start
     return write_outputs(paths.root, wcfg, seed, rows, generalist, timings, stages.reused)
@@ -178,3 +190,13 @@ def _generalist_rows(run: Path, result: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"method": "egot2-g", "primary": t, "aux": [a for a in tasks if a != t],
              "trainable_params": counts.trainable, "total_params": total,
              "metrics": {k: v for k, v in info["val"][t].items()}} for t in tasks]
+
+
+def _multitask_rows(pair: tuple[str, str], run: Path) -> list[dict[str, Any]]:
+    from egot2.training.multitask import build_hard_sharing
+
+    info = json.loads((run / "run.json").read_text())
+    counts = count_parameters(build_hard_sharing(pair))
+    return [{"method": "multitask", "primary": t, "aux": [a for a in pair if a != t],
+             "trainable_params": counts.trainable, "total_params": counts.total, "metrics": info["val"][t]}
+            for t in pair]

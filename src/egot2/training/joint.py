@@ -16,7 +16,6 @@ from typing import Any
 
 import lightning as L
 import torch
-from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.utilities import CombinedLoader
 from torch import Tensor
 
@@ -30,6 +29,7 @@ from egot2.methods import build_model, generalist_layouts
 from egot2.tasks import OutputKind, get_task
 from egot2.training.cached_data import CachedStreams
 from egot2.training.distributed import all_gather_lists, gather_validation
+from egot2.training.loggers import make_loggers
 from egot2.training.optim import build_optimizer
 from egot2.training.resume import (
     best_checkpoint,
@@ -173,7 +173,7 @@ def train_generalist(cfg: Config, cache: Path, out: Path, *, resume: bool = Fals
     module = GeneralistModule(model, cfg, tasks)
     ckpt = best_checkpoint(out)
     trainer = L.Trainer(max_epochs=cfg.train.epochs, max_steps=max_steps, accelerator="cpu", devices=devices,
-                        num_nodes=num_nodes, logger=CSVLogger(out, name="logs"), deterministic=True,
+                        num_nodes=num_nodes, logger=make_loggers(out), deterministic=True,
                         enable_progress_bar=progress, enable_model_summary=False, log_every_n_steps=1,
                         **trainer_options(out, cfg.train, ckpt))
     start = time.perf_counter()

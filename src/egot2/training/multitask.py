@@ -11,7 +11,6 @@ from typing import Any
 
 import lightning as L
 import torch
-from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.utilities import CombinedLoader
 from torch import Tensor
 from torch.utils.data import DataLoader
@@ -23,6 +22,7 @@ from egot2.data.datasets import build_dataset
 from egot2.errors import UserInputError
 from egot2.tasks import get_task
 from egot2.training.clip_info import dataset_infos
+from egot2.training.loggers import make_loggers
 from egot2.training.memo import MemoizedDataset
 from egot2.training.optim import build_optimizer
 from egot2.training.scoring import score
@@ -103,7 +103,7 @@ def train_multitask(tasks: tuple[str, str], data: Path, out: Path, train: TrainC
             loaders[split][task] = DataLoader(wrapped, batch_size=train.batch_size, shuffle=split == "train",
                                               generator=g, collate_fn=make_collate(task, infos))
     module = MultiTaskModule(model, list(tasks), train)
-    trainer = L.Trainer(max_epochs=train.epochs, accelerator="cpu", devices=1, logger=CSVLogger(out, name="logs"),
+    trainer = L.Trainer(max_epochs=train.epochs, accelerator="cpu", devices=1, logger=make_loggers(out),
                         enable_checkpointing=False, deterministic=True, enable_progress_bar=progress,
                         enable_model_summary=False, log_every_n_steps=1)
     start = time.perf_counter()

@@ -14,7 +14,6 @@ from typing import Any
 import lightning as L
 import torch
 import yaml
-from lightning.pytorch.loggers import CSVLogger
 
 from egot2.backbones import build_ts_model
 from egot2.backbones.zoo import TS_INFO, WEIGHTS, load_ts_model
@@ -23,6 +22,7 @@ from egot2.data.collate import collate
 from egot2.data.datasets import build_dataset
 from egot2.tasks import OutputKind, get_task
 from egot2.training.clip_info import dataset_infos
+from egot2.training.loggers import make_loggers
 from egot2.training.memo import MemoizedDataset
 from egot2.training.module import TaskModule
 from egot2.training.resume import best_checkpoint, eval_loader, resume_path, train_loader, trainer_options
@@ -107,7 +107,7 @@ def train_ts(
     module = TaskModule(model, spec, train, ts_forward)
     ckpt = best_checkpoint(out)
     trainer = L.Trainer(max_epochs=train.epochs, max_steps=max_steps, accelerator="cpu", devices=devices,
-                        num_nodes=num_nodes, logger=CSVLogger(out, name="logs"), deterministic=True,
+                        num_nodes=num_nodes, logger=make_loggers(out), deterministic=True,
                         enable_progress_bar=progress, enable_model_summary=False, log_every_n_steps=1,
                         **trainer_options(out, train, ckpt))
     start = time.perf_counter()

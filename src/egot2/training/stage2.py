@@ -13,7 +13,6 @@ from typing import Any
 
 import lightning as L
 import torch
-from lightning.pytorch.loggers import CSVLogger
 from torch.utils.data import DataLoader, Dataset
 
 from egot2.config import Config
@@ -22,6 +21,7 @@ from egot2.features.cache import CacheSplit, read_meta
 from egot2.methods import build_model, model_layout
 from egot2.tasks import get_task
 from egot2.training.cached_data import CachedStreams, collate_cached, translator_forward
+from egot2.training.loggers import make_loggers
 from egot2.training.module import TaskModule
 from egot2.training.resume import best_checkpoint, eval_loader, resume_path, train_loader, trainer_options
 from egot2.training.runs import load_run, save_run
@@ -103,7 +103,7 @@ def train_stage2(
     ckpt = best_checkpoint(out)
     trainer = L.Trainer(
         max_epochs=cfg.train.epochs, max_steps=max_steps, accelerator="cpu", devices=devices,
-        num_nodes=num_nodes, logger=CSVLogger(out, name="logs"), deterministic=True,
+        num_nodes=num_nodes, logger=make_loggers(out), deterministic=True,
         enable_progress_bar=progress, enable_model_summary=False, log_every_n_steps=1,
         **trainer_options(out, cfg.train, ckpt),
     )
