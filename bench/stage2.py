@@ -33,7 +33,7 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
-from bench.common import interleaved, medians, result
+from bench.common import interleaved, medians, result, torch_threads
 from bench.translator_flops import random_labels
 from egot2.backbones import build_ts_model
 from egot2.config import Config, load_config
@@ -51,6 +51,7 @@ CONFIGS = ROOT / "configs" / "paper"
 ONLINE = {"ttm": ("lam", "ttm", "asd"), "pnr": ("pnr", "oscc", "ar")}
 BATCH = {"ttm": 4, "pnr": 2}
 SEGMENT_FRAMES = 30
+THREADS = 1
 AUDIO_RATE = 16000
 
 
@@ -151,7 +152,7 @@ def cycling(loader: DataLoader) -> Callable[[], dict[str, Any]]:
 
 def step_records(primary: str, quick: bool, tmp: Path) -> list[dict[str, Any]]:
     """(a) for one config: online / cached and cached / bare, per step."""
-    size, profile, repeats, inner = ("tiny", "synth", 1, 3) if quick else ("full", "ego4d", 3, 20)
+    size, profile, repeats, inner = ("tiny", "synth", 1, 3) if quick else ("full", "ego4d", 2, 20)
     cfg = paper_config(primary)
     batch = BATCH[primary]
     keys = [s.key for s in model_layout(cfg.model)]
@@ -181,10 +182,10 @@ def step_records(primary: str, quick: bool, tmp: Path) -> list[dict[str, Any]]:
         for _ in range(inner):
             step(fixed)
 
-    cached(), bare()  # warm-up of the cheap sides; the online step's first run is timed (median of 3)
+    cached(), bare()  # warm-up of the cheap sides; every online step is timed (each takes a minute)
     med = medians(interleaved({"online": online, "cached": cached, "bare": bare}, repeats=repeats, warmup=0))
     per = {"online step s": med["online"], "cached step s": med["cached"] / inner, "bare step s": med["bare"] / inner}
-    common = {"batch": batch, "ts_size": size, "repeats": repeats, "steps_per_timing": inner, "quick": quick}
+    common = {"batch": batch, "threads": torch.get_num_threads(), "ts_size": size, "repeats": repeats, "steps_per_timing": inner, "quick": quick}
     what = (f"4 segments of {SEGMENT_FRAMES} frames" if primary == "ttm" else "2 clips of 16 frames")
     return [
         result(f"stage2-online-vs-cached-{primary}",
@@ -210,7 +211,7 @@ def recording_models(calls: list[tuple[Callable[..., Any], dict[str, Tensor]]]) 
         tokens = loaded.model.tokens
 
         def record(batch: dict[str, Tensor]) -> dict[str, Tensor]:
-            calls.append((tokens, {k: v.clone() for k, v in batch.items()}))
+            calls.append((tokens, {k: v.clone() if isinstance(v, Tensor) else v for k, v in batch.items()}))
             return tokens(batch)
 
         loaded.model.tokens = record
@@ -249,7 +250,8 @@ def extraction_records(quick: bool, tmp: Path) -> list[dict[str, Any]]:
             n = extract(primary, world, ts, tmp / f"rec-{primary}", aux=aux, splits=["train"], progress=False)["train"]
         counter = iter(range(1_000_000))
 
-        def pipeline(primary: str = primary, aux: list[str] = aux, ts: list[Path] = ts) -> None:
+        def pipeline(primary: str = primary, aux: list[str] = aux, ts: list[Path] = ts,
+                     counter: Iterator[int] = counter) -> None:
             extract(primary, world, ts, tmp / f"run-{primary}-{next(counter)}", aux=aux, splits=["train"],
                     progress=False)
 
@@ -307,8 +309,10 @@ def rss_records(quick: bool, tmp: Path) -> list[dict[str, Any]]:
 
 
 def run(quick: bool = False) -> list[dict[str, Any]]:
-    """All Stage II records: (a) step times, (b) extraction throughput, (c) peak RSS."""
-    with tempfile.TemporaryDirectory(prefix="egot2-bench-stage2-") as tmp:
+    """All Stage II records: (a) step times, (b) extraction throughput, (c) peak RSS. Timings run with one
+    torch thread: on a shared 2-core machine two threads make a small translator step up to 20 x slower
+    whenever another job runs (every parallel region waits for its slowest thread)."""
+    with tempfile.TemporaryDirectory(prefix="egot2-bench-stage2-") as tmp, torch_threads(THREADS):
         records = []
         for primary in ("ttm", "pnr"):
             records += step_records(primary, quick, Path(tmp))
@@ -327,7 +331,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.rss_child:
         print(json.dumps(rss_child(*args.rss_child)))
         return
-    with tempfile.TemporaryDirectory(prefix="egot2-bench-stage2-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="egot2-bench-stage2-") as tmp, torch_threads(THREADS):
         parts = {"steps": lambda: [r for p in ("ttm", "pnr") for r in step_records(p, args.quick, Path(tmp))],
                  "extraction": lambda: extraction_records(args.quick, Path(tmp)),
                  "rss": lambda: rss_records(args.quick, Path(tmp))}

@@ -14,13 +14,15 @@ Layout of a cache folder::
 Shards are written whole to a temporary name and renamed, so a crash never leaves a half-written shard
 under a real name, and an interrupted extraction resumes after the last complete shard. Readers take
 every ``shard-*.safetensors`` of a split and list the clips in dataset order (the recorded positions),
-so a cache reads the same whichever number of processes extracted it. Reads are memory-mapped
-(safetensors) and by clip id.
+so a cache reads the same whichever number of processes extracted it. Reads are by clip id, each clip's
+rows read from the file into fresh memory (not memory-mapped: the process stays the same size whatever
+the size of the cache).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -28,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import safe_open
 from safetensors.torch import save_file
 from torch import Tensor
 
@@ -96,6 +97,10 @@ class CacheWriter:
         self.dtype = getattr(torch, self.meta["dtype"])
         self.folder = self.root / split
         self.folder.mkdir(parents=True, exist_ok=True)
+        stale = re.compile(r"\." + re.escape(prefix) + r"\d+\.safetensors\.tmp-.*")
+        for p in self.folder.iterdir():  # a killed writer's unfinished shard (only this writer uses the prefix)
+            if stale.fullmatch(p.name):
+                p.unlink(missing_ok=True)
         self.done = set(CacheSplit(self.root, split).ids()) if any(self.folder.glob("shard-*.safetensors")) else set()
         self._buffer: list[CacheItem] = []
 
@@ -155,43 +160,103 @@ def check_meta(root: str | Path, expected: Mapping[str, Any]) -> None:
                              + "; ".join(diffs), file=Path(root) / "meta.json")
 
 
+#: safetensors dtype names -> torch dtypes (what :func:`safetensors.torch.save_file` writes).
+_DTYPES = {"F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
+           "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8, "U8": torch.uint8,
+           "BOOL": torch.bool}
+
+
+@dataclass(frozen=True)
+class _Entry:
+    dtype: torch.dtype
+    shape: tuple[int, ...]
+    start: int  # absolute byte offset of the tensor in the file
+
+    @property
+    def row_bytes(self) -> int:
+        return math.prod(self.shape[1:]) * self.dtype.itemsize
+
+
 class _Shard:
+    """One shard, read by byte ranges (``readinto``), not memory-mapped: a mapped shard keeps every page
+    a training epoch touched resident, so the process would grow by the size of the cache."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
-        try:
-            self.handle = safe_open(str(path), framework="pt")
-        except Exception as exc:  # safetensors raises its own error type for truncated headers
-            raise UserInputError(f"corrupt or truncated cache shard ({exc}); delete it and re-run "
-                                 "`egot2 extract` to rebuild it", file=path) from None
-        meta = self.handle.metadata() or {}
+        header = self._header()
+        meta = header.pop("__metadata__", None) or {}
         self.clips: list[str] = json.loads(meta.get("clips", "[]"))
         self.info: list[dict[str, Any]] = json.loads(meta.get("info", "[]"))
         self.order: list[int] | None = json.loads(meta["order"]) if "order" in meta else None
         self.scalars = set(json.loads(meta.get("scalars", "[]")))
-        self.keys = [k for k in self.handle.keys() if not k.endswith(OFFSETS)]
-        self.offsets = {k: self.handle.get_tensor(k + OFFSETS) for k in self.keys}
-        size = path.stat().st_size
-        for k in self.keys:  # a shard cut short after its header is caught here, not at read time
+        self.entries = self._entries(header)
+        self.keys = [k for k in self.entries if not k.endswith(OFFSETS)]
+        with open(path, "rb", buffering=0) as fh:
+            self.offsets = {k: self._rows(fh, k + OFFSETS, 0, self.entries[k + OFFSETS].shape[0]).tolist()
+                            for k in self.keys}
+
+    def _corrupt(self, why: str) -> UserInputError:
+        return UserInputError(f"corrupt or truncated cache shard ({why}); delete it and re-run `egot2 extract` to "
+                              "rebuild it", file=self.path)
+
+    def _header(self) -> dict[str, Any]:
+        size = self.path.stat().st_size
+        with open(self.path, "rb") as fh:
+            n = int.from_bytes(fh.read(8), "little")
+            if size < 8 or not 0 < n <= size - 8:
+                raise self._corrupt(f"{size} bytes, header of {n}")
+            raw = fh.read(n)
+        try:
+            header = json.loads(raw)
+        except ValueError as exc:  # UnicodeDecodeError included
+            raise self._corrupt(f"unreadable header: {exc}") from None
+        if not isinstance(header, dict):
+            raise self._corrupt("the header is not a JSON object")
+        self.base, self.size = 8 + n, size
+        return header
+
+    def _entries(self, header: Mapping[str, Any]) -> dict[str, _Entry]:
+        entries = {}
+        for key, spec in header.items():
             try:
-                self.handle.get_slice(k)
-            except Exception:
-                raise UserInputError(f"truncated cache shard ({size} bytes)", file=path) from None
+                dtype, shape, (a, b) = _DTYPES[spec["dtype"]], tuple(spec["shape"]), spec["data_offsets"]
+            except (KeyError, TypeError, ValueError):
+                raise self._corrupt(f"bad header entry {key!r}") from None
+            if b - a != math.prod(shape) * dtype.itemsize or self.base + b > self.size:
+                raise self._corrupt(f"truncated: {self.size} bytes, tensor {key!r} ends at byte {self.base + b}")
+            entries[key] = _Entry(dtype, shape, self.base + a)
+        return entries
+
+    def _rows(self, fh: Any, key: str, a: int, b: int) -> Tensor:
+        """Rows ``a:b`` of tensor ``key`` read from the open file ``fh`` into fresh memory."""
+        e = self.entries[key]
+        buf = bytearray((b - a) * e.row_bytes)
+        if buf:
+            fh.seek(e.start + a * e.row_bytes)
+            view, done = memoryview(buf), 0
+            while done < len(buf):
+                got = fh.readinto(view[done:])
+                if not got:
+                    raise self._corrupt(f"tensor {key!r} ends early")
+                done += got
+            return torch.frombuffer(buf, dtype=e.dtype).view(b - a, *e.shape[1:])
+        return torch.empty((b - a, *e.shape[1:]), dtype=e.dtype)
 
     def read(self, i: int) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
         streams, labels = {}, {}
-        for k in self.keys:
-            a, b = int(self.offsets[k][i]), int(self.offsets[k][i + 1])
-            t = self.handle.get_slice(k)[a:b]
-            if k.startswith(LABEL):
-                name = k[len(LABEL):]
-                labels[name] = t.reshape(()) if name in self.scalars else t
-            else:
-                streams[k] = t.float()
+        with open(self.path, "rb", buffering=0) as fh:
+            for k in self.keys:
+                t = self._rows(fh, k, self.offsets[k][i], self.offsets[k][i + 1])
+                if k.startswith(LABEL):
+                    name = k[len(LABEL):]
+                    labels[name] = t.reshape(()) if name in self.scalars else t
+                else:
+                    streams[k] = t.float()
         return streams, labels
 
 
 class CacheSplit:
-    """Random access by clip id to one split of a cache (memory-mapped).
+    """Random access by clip id to one split of a cache.
 
     Args:
         root: the cache folder.

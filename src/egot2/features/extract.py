@@ -53,9 +53,10 @@ def expected_meta(primary: str, layout: Sequence[InputStream], dims: Mapping[str
     }
 
 
-def _probe_dims(builder: Any, dataset: Any, infos: Mapping[str, Any]) -> dict[str, int]:
-    streams, _ = builder.build(dataset, 0, infos.get(dataset.items[0].key, {}))
-    return {k: int(v.shape[-1]) for k, v in streams.items()}
+def _probe_dims(builder: Any, dataset: Any, infos: Mapping[str, Any], built: dict[int, Any]) -> dict[str, int]:
+    """Stream dims from building item 0 (kept in ``built`` so that the run does not build it again)."""
+    built[0] = builder.build(dataset, 0, infos.get(dataset.items[0].key, {}))
+    return {k: int(v.shape[-1]) for k, v in built[0][0].items()}
 
 
 def extract(
@@ -131,8 +132,9 @@ def extract(
         infos = dataset_infos(primary, dataset, data, split)
         if with_pre is not None:
             with_pre.add_spans(clip_spans(primary, dataset, data, split, infos))
+        built: dict[int, Any] = {}
         if meta is None:
-            meta = expected_meta(primary, layout, _probe_dims(split_builder, dataset, infos), models, profile,
+            meta = expected_meta(primary, layout, _probe_dims(split_builder, dataset, infos, built), models, profile,
                                  dict(windows or {}), "float16" if float16 else "float32", data)
             _open_cache(out, meta, rank)
         writer = CacheWriter(out, split, shard_size, shard_prefix(rank, world_size))
@@ -141,7 +143,7 @@ def extract(
         todo = [(j, i) for j, i in enumerate(firsts)
                 if j % world_size == rank and dataset.items[i].key not in writer.done]
         written[split] = _run(split_builder, dataset, todo, infos, keys, writer, f"extract {primary} {split}",
-                              progress)
+                              progress, built)
     return written
 
 
@@ -174,15 +176,16 @@ def _open_cache(out: Path, meta: Mapping[str, Any], rank: int, wait_s: float = M
 
 
 def _run(builder: Any, dataset: Any, todo: list[tuple[int, int]], infos: Mapping[str, Any], keys: Sequence[str],
-         writer: CacheWriter, title: str, progress: bool) -> int:
-    """Build and write the clips ``todo`` (``(position in the split, item index)`` each)."""
+         writer: CacheWriter, title: str, progress: bool, built: Mapping[int, Any] | None = None) -> int:
+    """Build and write the clips ``todo`` (``(position in the split, item index)`` each); ``built`` holds
+    builds already made (item index -> (streams, sample))."""
     from rich.progress import Progress
 
     with Progress(disable=not progress, transient=True) as bar:
         task = bar.add_task(title, total=len(todo))
         for order, i in todo:
             item = dataset.items[i]
-            streams, sample = builder.build(dataset, i, infos.get(item.key, {}))
+            streams, sample = (built or {}).get(i) or builder.build(dataset, i, infos.get(item.key, {}))
             labels = {k: torch.as_tensor(sample[k]) for k in keys if k in sample}
             writer.add(CacheItem(item.key, {k: v.contiguous() for k, v in streams.items()}, labels,
                                  dict(infos.get(item.key, {})), order))

@@ -68,14 +68,17 @@ def _ts_params(tasks: list[str]) -> int:
 
 
 def run_study(out: Path, *, quick: bool = False, world: Path | None = None, seed: int = 0,
-              log: Callable[[str], None] = print, progress: bool = True) -> dict[str, Any]:
-    """Run (or resume, or reuse) the whole study into ``out``; returns the content of results.json."""
+              log: Callable[[str], None] = print, progress: bool = True,
+              schedule: Schedule | None = None) -> dict[str, Any]:
+    """Run (or resume, or reuse) the whole study into ``out``; returns the content of results.json.
+
+    ``schedule`` overrides the ``quick`` / default schedules (tests use a smoke schedule)."""
     from egot2.study.report import write_outputs
     from egot2.training.joint import train_generalist
     from egot2.training.stage1 import train_ts
     from egot2.training.stage2 import train_stage2
 
-    sched: Schedule = QUICK if quick else DEFAULT
+    sched: Schedule = schedule or (QUICK if quick else DEFAULT)
     paths = StudyPaths(Path(out))
     stages = Stages(paths.root, log)
     t_start = time.perf_counter()

@@ -47,6 +47,12 @@ DEFAULT = Schedule(
     stage2_epochs=25, generalist_epochs=25, max_clips=1500,
 )
 
+SMOKE = Schedule(  # a few seconds per stage: for tests of the pipeline itself, not for results
+    world_size="tiny",
+    ts_epochs={"oscc": 1, "pnr": 1, "ar": 1, "lta": 1, "lam": 1, "ttm": 1, "asd": 1},
+    stage2_epochs=1, generalist_epochs=1, max_clips=16,
+)
+
 # The translator and baseline sizes for tiny TS models (the paper's sizes are in configs/paper/).
 TRANSLATOR = ["model.translator.dim=64", "model.translator.layers=2", "model.translator.heads=4",
               "model.translator.ffn=128", "model.translator.dropout=0.1", "model.fusion.hidden=64",

@@ -5,7 +5,9 @@ reads it.
 A run killed at any moment resumes with ``--resume`` from ``RUN/checkpoints/last.ckpt`` and ends with
 the same weights and metrics as an uninterrupted run (CPU, fixed seeds): the checkpoint holds the loop
 position, the optimiser, the torch random state and how many batches of the epoch each loader has
-served; the loaders' samplers are seeded per epoch, so the resumed epoch continues with the same batches.
+served; the loaders' samplers are seeded per epoch, so the resumed epoch continues with the same batches,
+and every loader draws its worker seed from its own generator, so that creating loader iterators (which
+a resumed run does at other moments) never moves the global random state.
 """
 
 from __future__ import annotations
@@ -57,18 +59,21 @@ class StepCheckpoint(Callback):
 
 
 class ResumableLoader(DataLoader):
-    """A DataLoader over a :class:`ShardedSampler` whose state (batches served this epoch) Lightning saves
-    in every checkpoint; after loading it the next iteration skips those batches.
+    """A DataLoader over a :class:`ShardedSampler` whose state is the number of batches it served in the
+    current epoch; after :meth:`load_state_dict` its next iteration skips them (:class:`ResumeLoaders`).
 
     Args:
         dataset: the dataset.
         batch_size: clips per batch (per rank).
         sampler: the sampler.
         collate_fn: the collate function.
+        seed: seed of the loader's own generator.
     """
 
-    def __init__(self, dataset: Dataset, batch_size: int, sampler: ShardedSampler, collate_fn: Any) -> None:
-        super().__init__(dataset, batch_size=batch_size, sampler=sampler, collate_fn=collate_fn, num_workers=0)
+    def __init__(self, dataset: Dataset, batch_size: int, sampler: ShardedSampler, collate_fn: Any,
+                 seed: int = 0) -> None:
+        super().__init__(dataset, batch_size=batch_size, sampler=sampler, collate_fn=collate_fn, num_workers=0,
+                         generator=torch.Generator().manual_seed(seed))
         self.served = 0
         self._resume_at = 0
 
@@ -85,26 +90,63 @@ class ResumableLoader(DataLoader):
         return {"batches": self.served}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Skip the batches a checkpoint says were served."""
-        self._resume_at = int(state.get("batches", 0))
+        """Skip the batches a checkpoint says were served (none after a finished epoch)."""
+        served = int(state.get("batches", 0))
+        self._resume_at = served if served < len(self) else 0
+
+
+def _train_loaders(trainer: L.Trainer) -> list[Any]:
+    loaders = trainer.train_dataloader
+    return list(loaders.values()) if isinstance(loaders, Mapping) else list(loaders) if isinstance(
+        loaders, list | tuple) else [loaders]
+
+
+class ResumeLoaders(Callback):
+    """Save the training loaders' states in every checkpoint and hand them back on resume.
+
+    (Lightning restores stateful loaders itself only when it sets up the training data after loading a
+    checkpoint; estimating the number of steps for a learning-rate schedule sets it up before.)
+    """
+
+    def __init__(self) -> None:
+        self._pending: list[dict[str, Any]] = []
+
+    def state_dict(self) -> dict[str, Any]:
+        trainer = getattr(self, "_trainer", None)
+        if trainer is None:
+            return {"loaders": []}
+        return {"loaders": [x.state_dict() if isinstance(x, ResumableLoader) else {} for x in _train_loaders(trainer)]}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self._pending = list(state_dict.get("loaders", []))
+
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        self._trainer = trainer
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        for loader, state in zip(_train_loaders(trainer), self._pending, strict=False):
+            if isinstance(loader, ResumableLoader):
+                loader.load_state_dict(state)
+        self._pending = []
 
 
 def train_loader(dataset: Dataset, batch_size: int, seed: int, collate_fn: Any) -> ResumableLoader:
     """A shuffled, rank-sharded, resumable training loader."""
-    return ResumableLoader(dataset, batch_size, ShardedSampler(len(dataset), True, seed), collate_fn)  # type: ignore[arg-type]
+    return ResumableLoader(dataset, batch_size, ShardedSampler(len(dataset), True, seed), collate_fn,  # type: ignore[arg-type]
+                           seed)
 
 
 def eval_loader(dataset: Dataset, batch_size: int, collate_fn: Any) -> DataLoader:
     """A validation loader in dataset order, sharded over ranks (gathered again before scoring)."""
     return DataLoader(dataset, batch_size=batch_size, sampler=ShardedSampler(len(dataset), False),  # type: ignore[arg-type]
-                      collate_fn=collate_fn, num_workers=0)
+                      collate_fn=collate_fn, num_workers=0, generator=torch.Generator().manual_seed(0))
 
 
 def trainer_options(out: Path, train: TrainConfig, best: ModelCheckpoint) -> dict[str, Any]:
     """The Trainer arguments every stage shares for crash safety and DDP: the callbacks (``best`` and,
     with ``train.checkpoint_every_steps``, a mid-epoch ``last.ckpt``), atomic checkpoint writes and our
     own rank-sharded samplers instead of Lightning's."""
-    callbacks: list[Callback] = [best]
+    callbacks: list[Callback] = [best, ResumeLoaders()]
     if train.checkpoint_every_steps > 0:
         callbacks.append(StepCheckpoint(Path(out) / "checkpoints" / LAST, train.checkpoint_every_steps))
     return {"callbacks": callbacks, "plugins": [AtomicCheckpointIO()], "use_distributed_sampler": False}
