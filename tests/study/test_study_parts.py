@@ -79,4 +79,4 @@ def test_delta_p_signs() -> None:
 def test_tables_layout() -> None:
     md = tables_markdown(_rows())
     assert "Table 2" in md and "Table 3" in md and "Table 5" in md
-    assert "| EgoT2-s (All Tasks) | 1.00 (2.00) | 0.800 | 1.00 (2.00) | 60.00 | N/A |" in md
+    assert "| EgoT2-s (All Tasks) | 1 (2) | 0.800 | 1 (2) | 60.00 | N/A |" in md

@@ -29,7 +29,7 @@ def _fmt(value: float | None, metric: str) -> str:
 def _cell(row: dict[str, Any] | None, primary: str) -> list[str]:
     if row is None:
         return ["N/A"] + ["N/A"] * len(METRICS[primary])
-    params = f"{row['trainable_params'] / 1e6:.2f} ({row['total_params'] / 1e6:.2f})"
+    params = f"{row['trainable_params'] / 1e6:.3g} ({row['total_params'] / 1e6:.3g})"
     return [params] + [_fmt(row["metrics"].get(m), m) for m in METRICS[primary]]
 
 
