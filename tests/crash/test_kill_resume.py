@@ -92,8 +92,16 @@ def test_killed_extraction_resumes_to_the_same_cache(tiny_world: Path, ts_runs: 
     written = extract("oscc", tiny_world, [ts_runs["oscc"]], tmp_path / "c", aux=[], shard_size=1, progress=False)
     assert written["train"] == 2  # only the two clips that were not done
     assert not list(train.glob(".shard-*"))  # the stale temporary file is gone
+    _same_cache(tmp_path / "reference", tmp_path / "c")
+    (train / "shard-00001.safetensors").unlink()  # a lost shard: the next extraction rebuilds it
+    assert extract("oscc", tiny_world, [ts_runs["oscc"]], tmp_path / "c", aux=[], shard_size=1,
+                   progress=False)["train"] == 1
+    _same_cache(tmp_path / "reference", tmp_path / "c")
+
+
+def _same_cache(reference: Path, cache: Path) -> None:
     for split in ("train", "val", "test"):
-        a, b = CacheSplit(tmp_path / "reference", split), CacheSplit(tmp_path / "c", split)
+        a, b = CacheSplit(reference, split), CacheSplit(cache, split)
         assert a.ids() == b.ids()
         for cid in a.ids():
             x, y = a.get(cid), b.get(cid)

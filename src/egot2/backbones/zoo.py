@@ -13,6 +13,7 @@ from egot2.backbones.base import TSModel
 from egot2.errors import UserInputError
 
 WEIGHTS = "model.safetensors"
+RELEASED_SUFFIXES = (".ckpt", ".pth", ".pt", ".pyth", ".pkl", ".bin")  # pickles: convert them first
 TS_INFO = "ts.json"
 
 
@@ -62,6 +63,10 @@ def load_ts_model(path: str | Path, task: str | None = None) -> LoadedTS:
     else:
         if not path.exists():
             raise UserInputError("no such TS checkpoint", file=path)
+        if path.suffix in RELEASED_SUFFIXES:  # never unpickled here: converting reads it safely, once
+            raise UserInputError("a released checkpoint, not a converted one: run `egot2 convert-checkpoint TASK "
+                                 f"{path.name} --out FILE.safetensors` and pass the .safetensors file (or a TS run "
+                                 "folder)", file=path)
         file = path
         _, metadata = read_safetensors(path)
         file_task, size = metadata.get("task"), metadata.get("size", "full")

@@ -63,7 +63,7 @@ def read_checkpoint(path: str | Path, *, allow_pickle: bool = True) -> Any:
     except pickle.UnpicklingError as exc:
         if not allow_pickle:
             raise UserInputError(
-                f"the file pickles objects other than tensors and plain data ({_first_line(exc)}); "
+                f"the file pickles objects other than tensors and plain data ({unpickling_reason(exc)}); "
                 "read it with the restricted unpickler (allow_pickle=True)",
                 file=path,
             ) from None
@@ -73,6 +73,16 @@ def read_checkpoint(path: str | Path, *, allow_pickle: bool = True) -> Any:
         return torch.load(path, map_location="cpu", weights_only=False, pickle_module=restricted_pickle)
     except Exception as exc:
         raise _corrupt(path, exc) from None
+
+
+def unpickling_reason(exc: BaseException) -> str:
+    """The line of a ``torch.load(weights_only=True)`` refusal that says what was refused (e.g. ``Trying to
+    load unsupported GLOBAL posix.system ...``), not torch's generic preamble."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    for line in lines:
+        if "GLOBAL" in line or line.startswith("Unsupported"):
+            return line
+    return lines[0] if lines else type(exc).__name__
 
 
 def _first_line(exc: BaseException) -> str:

@@ -66,7 +66,8 @@ def load_config(
     except OmegaConfBaseException as exc:
         raise UserInputError(str(exc).splitlines()[0], field=getattr(exc, "full_key", None)) from None
     except UserInputError as exc:
-        where = ", ".join(str(f) for f in files) or "defaults"
+        culprits = [f"override {o!r}" for o in overrides if exc.field and o.partition("=")[0].strip() == exc.field]
+        where = culprits[-1] if culprits else ", ".join(str(f) for f in files) or "defaults"
         raise UserInputError(f"{exc.detail} (in {where})", file=exc.file, field=exc.field) from None
     return obj  # type: ignore[return-value]
 

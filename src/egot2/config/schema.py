@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from egot2.errors import UserInputError
 
 POSITION_SCHEMES = ("learned", "task-sinusoidal")
+OPTIMIZERS = ("adamw", "adam", "sgd")
+SCHEDULERS = ("none", "cosine", "step")
 
 
 @dataclass
@@ -80,6 +82,8 @@ class GeneralistConfig:
         decoder_layers: sequence-decoder depth.
         max_len: longest decoded sequence (prompt + answer + end).
         constrained: constrained decoding at evaluation (only tokens valid for the task).
+        score_every_epoch: also generate answers and score every task at each validation epoch
+            (slow; checkpoints are chosen by validation loss either way, as the paper's).
     """
 
     cluster: str = "human-human"
@@ -88,6 +92,7 @@ class GeneralistConfig:
     decoder_layers: int = 1
     max_len: int = 64
     constrained: bool = True
+    score_every_epoch: bool = False
 
 
 @dataclass
@@ -153,6 +158,14 @@ class TrainConfig:
     combine: str = "max_size_cycle"
     memory_cache: bool = False
     checkpoint_every_steps: int = 0
+
+    def __post_init__(self) -> None:
+        for name, valid in (("optimizer", OPTIMIZERS), ("scheduler", SCHEDULERS)):
+            if getattr(self, name) not in valid:
+                raise UserInputError(f"must be one of {list(valid)}, got {getattr(self, name)!r}", field=f"train.{name}")
+        for name, least in (("epochs", 1), ("batch_size", 1), ("checkpoint_every_steps", 0)):
+            if getattr(self, name) < least:
+                raise UserInputError(f"must be >= {least}, got {getattr(self, name)}", field=f"train.{name}")
 
 
 @dataclass

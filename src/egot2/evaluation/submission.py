@@ -82,7 +82,7 @@ def annotated_ids(task: str, annotations: Path | None, split: str) -> list[str]:
     return [c.unique_id for c in load_oscc_pnr(annotations, require_labels=split != "test")]
 
 
-def check_infos(task: str, infos: Sequence[Mapping[str, Any]], ids: Sequence[str], where: str | Path) -> None:
+def check_infos(task: str, infos: Sequence[Mapping[str, Any]], ids: Sequence[str]) -> None:
     """Refuse clips whose cached info lacks a field the prediction file needs (a cache written by hand or
     by an older egot2), naming the first such clip."""
     if task not in NEEDED:
@@ -92,8 +92,7 @@ def check_infos(task: str, infos: Sequence[Mapping[str, Any]], ids: Sequence[str
         missing = [f for f in NEEDED[task] if f not in info]
         if missing:
             raise UserInputError(f"clip {cid!r} has no {', '.join(missing)} in its cached info, which the {task} "
-                                 "prediction file needs; re-extract the cache with `egot2 extract`",
-                                 file=where, field="info")
+                                 "prediction file needs; re-extract the cache with `egot2 extract`", field="info")
 
 
 def _positive_scores(logits: Tensor) -> np.ndarray:
@@ -193,7 +192,7 @@ def prediction_content(
         ids: each clip's cache id.
         cover: PNR only: every ``unique_id`` of the annotation file; those the cache lacks get ``null``.
     """
-    check_infos(task, infos, ids, "cache")
+    check_infos(task, infos, ids)
     if task == "pnr":
         return _pnr(outputs, infos, cover)
     if task == "oscc":
@@ -223,11 +222,8 @@ def write_predictions(
     content = prediction_content(task, outputs, infos, ids, cover)
     with atomic_open(path, "w") as fh:
         if SUFFIX[task] == "json":
-            json.dump(content, fh)
-            fh.write("\n")
-            return path
-        writer = csv.writer(fh, lineterminator="\n")
-        if task == "asd":
-            writer.writerow(ASD_HEADER)
-        writer.writerows(content)
+            fh.write(json.dumps(content) + "\n")
+        else:
+            writer = csv.writer(fh, lineterminator="\n")
+            writer.writerows([ASD_HEADER, *content] if task == "asd" else content)
     return path

@@ -101,7 +101,8 @@ class CacheWriter:
         for p in self.folder.iterdir():  # a killed writer's unfinished shard (only this writer uses the prefix)
             if stale.fullmatch(p.name):
                 p.unlink(missing_ok=True)
-        self.done = set(CacheSplit(self.root, split).ids()) if any(self.folder.glob("shard-*.safetensors")) else set()
+        any_shard = any(self.folder.glob("shard-*.safetensors"))
+        self.done = set(CacheSplit(self.root, split, complete=False).ids()) if any_shard else set()
         self._buffer: list[CacheItem] = []
 
     def add(self, item: CacheItem) -> None:
@@ -119,8 +120,8 @@ class CacheWriter:
         if not self._buffer:
             return
         own = re.compile(re.escape(self.prefix) + r"(\d+)\.safetensors")
-        numbers = [int(m.group(1)) for p in self.folder.iterdir() if (m := own.fullmatch(p.name))]
-        index = max(numbers, default=-1) + 1
+        numbers = {int(m.group(1)) for p in self.folder.iterdir() if (m := own.fullmatch(p.name))}
+        index = next(i for i in range(len(numbers) + 1) if i not in numbers)  # a lost shard's number is reused
         tensors, meta = _pack(self._buffer, self.dtype)
         with atomic_path(self.folder / f"{self.prefix}{index:05d}.safetensors") as tmp:
             save_file(tensors, str(tmp), metadata=meta)
@@ -255,21 +256,39 @@ class _Shard:
         return streams, labels
 
 
+def _check_numbering(folder: Path, names: list[str]) -> None:
+    """Every writer numbers its shards ``00000, 00001, ...``: a gap is a shard that went missing."""
+    numbers: dict[str, set[int]] = {}
+    for name in names:
+        m = re.fullmatch(r"(shard-(?:r\d+-)?)(\d+)\.safetensors", name)
+        if m:
+            numbers.setdefault(m.group(1), set()).add(int(m.group(2)))
+    for prefix, have in sorted(numbers.items()):
+        gap = next(i for i in range(max(have) + 2) if i not in have)
+        if gap < max(have):
+            name = f"{prefix}{gap:05d}.safetensors"
+            raise UserInputError(f"the shard is missing ({prefix}* are numbered without gaps); re-run `egot2 "
+                                 "extract` to rebuild its clips", file=folder / name)
+
+
 class CacheSplit:
     """Random access by clip id to one split of a cache.
 
     Args:
         root: the cache folder.
         split: the split name.
+        complete: refuse a split whose shard numbers have a gap (a shard was deleted or lost).
     """
 
-    def __init__(self, root: str | Path, split: str) -> None:
+    def __init__(self, root: str | Path, split: str, complete: bool = True) -> None:
         self.root, self.split = Path(root), split
         self.meta = read_meta(self.root)
         folder = self.root / split
         paths = sorted(folder.glob("shard-*.safetensors"))
         if not paths:
             raise UserInputError(f"the cache has no {split!r} split", file=folder)
+        if complete:
+            _check_numbering(folder, [p.name for p in paths])
         self.shards = [_Shard(p) for p in paths]
         self.index: dict[str, tuple[int, int]] = {}
         for s, shard in enumerate(self.shards):

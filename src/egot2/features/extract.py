@@ -17,6 +17,7 @@ from egot2.errors import UserInputError
 from egot2.features.builder import StreamBuilder
 from egot2.features.cache import CacheItem, CacheWriter, check_meta, shard_prefix, write_meta
 from egot2.features.precomputed import WithPrecomputed, canonical_frame_count, clip_spans
+from egot2.tasks import get_task
 from egot2.training.clip_info import dataset_infos
 from egot2.training.distributed import launch_rank
 from egot2.training.stage1 import label_keys
@@ -101,6 +102,7 @@ def extract(
         rank, world_size: this process's share (default: ``RANK``/``WORLD_SIZE`` as ``torchrun`` sets them).
     """
     data, out = Path(data), Path(out)
+    get_task(primary)  # an unknown task is named before anything else
     if rank is None:
         rank, world_size = launch_rank()
     world_size = world_size or 1
@@ -114,7 +116,6 @@ def extract(
         raise UserInputError(f"no TS model for the primary task {primary!r} among --ts ({sorted(models)})",
                              field="--ts")
     if aux is None:
-        from egot2.tasks import get_task
         from egot2.translator.layout import default_aux
 
         aux = [t for t in default_aux(get_task(primary)) if t in models]

@@ -112,6 +112,8 @@ class GeneralistModule(L.LightningModule):
         task = self.tasks[dataloader_idx]
         loss = self.model.task_loss(task, batch["streams"], batch["masks"] or None, batch["labels"])
         self.log(f"val/loss_{task}", loss, batch_size=len(batch["ids"]), add_dataloader_idx=False, sync_dist=True)
+        if not self.cfg.model.generalist.score_every_epoch:
+            return  # checkpoints are picked by validation loss; generation runs once, after training
         frames = max(v.shape[1] for v in batch["streams"].values())
         outs = generation_outputs(self.model.tokenizers[task], self.model, batch["streams"], batch["masks"] or None,
                                   frames, self.cfg.model.generalist.constrained)
@@ -121,6 +123,7 @@ class GeneralistModule(L.LightningModule):
         total_loss = 0.0
         loaders = self.trainer.val_dataloaders
         for i, task in enumerate(self.tasks):
+            total_loss += float(self.trainer.callback_metrics.get(f"val/loss_{task}", 0.0))
             self._val[task] = gather_validation(self._val[task], loaders[i] if isinstance(loaders, list) else loaders)
             if not self._val[task]:
                 continue
@@ -130,7 +133,6 @@ class GeneralistModule(L.LightningModule):
             self.last_scores[task] = scores
             for name, value in scores.items():
                 self.log(f"val/{task}/{name}", value, add_dataloader_idx=False, sync_dist=True)
-            total_loss += float(self.trainer.callback_metrics.get(f"val/loss_{task}", 0.0))
             self._val[task] = []
         self.log("val_metric", -total_loss, sync_dist=True)  # the paper keeps the lowest validation loss
 
@@ -161,6 +163,7 @@ def train_generalist(cfg: Config, cache: Path, out: Path, *, resume: bool = Fals
                      devices: int | str = 1, num_nodes: int = 1, max_steps: int = -1) -> dict[str, Any]:
     """Jointly train EgoT2-g on every task's cache; write the run folder; return ``run.json``."""
     cache, out = Path(cache), Path(out)
+    ckpt_path = resume_path(out, resume)  # a bad checkpoint is refused before anything is written
     cfg = resolve_generalist(cfg, cache)
     L.seed_everything(cfg.train.seed, workers=True, verbose=False)
     layouts = generalist_layouts(cfg.model)
@@ -178,7 +181,7 @@ def train_generalist(cfg: Config, cache: Path, out: Path, *, resume: bool = Fals
                         **trainer_options(out, cfg.train, ckpt))
     start = time.perf_counter()
     trainer.fit(module, CombinedLoader({t: p[0] for t, p in pairs.items()}, cfg.train.combine),
-                CombinedLoader([p[1] for p in pairs.values()], "sequential"), ckpt_path=resume_path(out, resume),
+                CombinedLoader([p[1] for p in pairs.values()], "sequential"), ckpt_path=ckpt_path,
                 weights_only=True)
     if ckpt.best_model_path:
         module.load_state_dict(torch.load(ckpt.best_model_path, map_location="cpu", weights_only=True)["state_dict"])

@@ -96,9 +96,13 @@ class ResumableLoader(DataLoader):
 
 
 def _train_loaders(trainer: L.Trainer) -> list[Any]:
+    """The training loaders in a fixed order (one, or those of a CombinedLoader's dict or list)."""
     loaders = trainer.train_dataloader
-    return list(loaders.values()) if isinstance(loaders, Mapping) else list(loaders) if isinstance(
-        loaders, list | tuple) else [loaders]
+    if isinstance(loaders, Mapping):
+        return list(loaders.values())
+    if isinstance(loaders, list | tuple):
+        return list(loaders)
+    return [loaders]
 
 
 class ResumeLoaders(Callback):
@@ -110,12 +114,13 @@ class ResumeLoaders(Callback):
 
     def __init__(self) -> None:
         self._pending: list[dict[str, Any]] = []
+        self._trainer: L.Trainer | None = None
 
     def state_dict(self) -> dict[str, Any]:
-        trainer = getattr(self, "_trainer", None)
-        if trainer is None:
+        if self._trainer is None:
             return {"loaders": []}
-        return {"loaders": [x.state_dict() if isinstance(x, ResumableLoader) else {} for x in _train_loaders(trainer)]}
+        loaders = _train_loaders(self._trainer)
+        return {"loaders": [x.state_dict() if isinstance(x, ResumableLoader) else {} for x in loaders]}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self._pending = list(state_dict.get("loaders", []))
@@ -162,14 +167,15 @@ def best_checkpoint(out: Path) -> ModelCheckpoint:
 def check_checkpoint(path: Path) -> None:
     """Refuse a checkpoint that is truncated, corrupt, or pickles anything but tensors and plain data,
     with a message naming the file, before Lightning reads it."""
+    from egot2.checkpoints.reader import unpickling_reason
+
     try:
         torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise UserInputError(f"refusing to load a checkpoint that pickles objects other than tensors and plain "
-                             f"data ({first}); egot2 never writes such files", file=path) from None
+                             f"data ({unpickling_reason(exc)}); egot2 never writes such files", file=path) from None
     except Exception as exc:
-        first = (str(exc).strip().splitlines() or [""])[0]
+        first = (str(exc).strip().splitlines() or [""])[0].split(". ")[0]  # torch's first sentence
         raise UserInputError(f"corrupt or truncated checkpoint ({type(exc).__name__}: {first}); delete it to "
                              "start again without --resume, or restore an intact copy", file=path) from None
 

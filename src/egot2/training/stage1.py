@@ -92,6 +92,7 @@ def train_ts(
     """
     train = train or TrainConfig()
     out = Path(out)
+    ckpt_path = resume_path(out, resume)  # a bad checkpoint is refused before anything is written
     L.seed_everything(train.seed, workers=True, verbose=False)
     spec = get_task(task)
     model = build_ts_model(task, size)
@@ -111,7 +112,7 @@ def train_ts(
                         enable_progress_bar=progress, enable_model_summary=False, log_every_n_steps=1,
                         **trainer_options(out, train, ckpt))
     start = time.perf_counter()
-    trainer.fit(module, loaders["train"], loaders["val"], ckpt_path=resume_path(out, resume), weights_only=True)
+    trainer.fit(module, loaders["train"], loaders["val"], ckpt_path=ckpt_path, weights_only=True)
     if ckpt.best_model_path:
         module.load_state_dict(torch.load(ckpt.best_model_path, map_location="cpu", weights_only=True)["state_dict"])
     trainer.validate(module, loaders["val"], verbose=False)

@@ -87,6 +87,8 @@ def train_stage2(
     run on every clip), keep the best checkpoint by the official validation metric, and write the run
     folder. Returns ``run.json``'s content."""
     out = Path(out)
+    get_task(cfg.model.primary)  # an unknown task is named before anything else
+    ckpt_path = resume_path(out, resume)  # a bad checkpoint is refused before anything is written
     if online is not None:
         cfg, train, val = _online_loaders(cfg, *online)
     else:
@@ -108,7 +110,7 @@ def train_stage2(
         **trainer_options(out, cfg.train, ckpt),
     )
     start = time.perf_counter()
-    trainer.fit(module, train, val, ckpt_path=resume_path(out, resume), weights_only=True)
+    trainer.fit(module, train, val, ckpt_path=ckpt_path, weights_only=True)
     if ckpt.best_model_path:
         best = torch.load(ckpt.best_model_path, map_location="cpu", weights_only=True)["state_dict"]
         module.load_state_dict(best)

@@ -53,7 +53,7 @@ def read_json(path: str | Path, *, what: str = "JSON file", reject_duplicate_key
         raise UserInputError(f"key {exc.key!r} appears more than once in one JSON object", file=path) from None
     except json.JSONDecodeError as exc:
         raise UserInputError(
-            f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", file=path
+            f"malformed JSON: {exc.msg}: line {exc.lineno}, column {exc.colno}", file=path
         ) from None
     except RecursionError:
         raise UserInputError("JSON nested too deeply", file=path) from None
