@@ -29,6 +29,24 @@ class AsdFaceFrame:
     label: int
 
 
+def asd_tracks(clip: AvClip) -> list[tuple[str, TrackingPath, set[int]]]:
+    """``(person_id, tracking path, speaking frames)`` of the face tracks EgoT2 scores in ``clip``: no
+    "camera_wearer" person, no "visual_anchor" track, a repeated ``track_id`` replacing the earlier
+    (as the official dict does), no empty track (the official code crashes on it)."""
+    speaking: dict[str, set[int]] = {}
+    tracks: dict[str, tuple[str, TrackingPath]] = {}
+    for person in clip.persons:
+        if person.person_id == "camera_wearer":
+            continue
+        frames = speaking.setdefault(person.person_id, set())
+        for seg in person.voice_segments:
+            frames.update(range(seg.start_frame, seg.end_frame + 1))
+        for path in person.tracking_paths:
+            if "visual_anchor" not in path.track_id:
+                tracks[path.track_id] = (person.person_id, path)
+    return [(pid, path, speaking[pid]) for pid, path in tracks.values() if path.track]
+
+
 def asd_face_frames(clips: Iterable[AvClip], chunk: int = ASD_CHUNK) -> list[AsdFaceFrame]:
     """The face frames EgoT2 scores, with their speaking labels.
 
@@ -41,27 +59,14 @@ def asd_face_frames(clips: Iterable[AvClip], chunk: int = ASD_CHUNK) -> list[Asd
     """
     items: list[AsdFaceFrame] = []
     for clip in clips:
-        speaking: dict[str, set[int]] = {}
-        tracks: dict[str, tuple[str, TrackingPath]] = {}
-        for person in clip.persons:
-            if person.person_id == "camera_wearer":
-                continue
-            frames = speaking.setdefault(person.person_id, set())
-            for seg in person.voice_segments:
-                frames.update(range(seg.start_frame, seg.end_frame + 1))
-            for path in person.tracking_paths:
-                if "visual_anchor" not in path.track_id:
-                    tracks[path.track_id] = (person.person_id, path)
-        for person_id, path in tracks.values():
+        for person_id, path, speaking in asd_tracks(clip):
             boxes = path.track
-            if not boxes:
-                continue
             span = boxes[-1].frame - boxes[0].frame + 1
             for start in range(0, span, chunk):
                 part = boxes[start:start + chunk]
                 if len(part) > 1:
                     items.extend(AsdFaceFrame(clip.clip_uid, b.frame, person_id,
-                                              int(b.frame in speaking[person_id])) for b in part)
+                                              int(b.frame in speaking)) for b in part)
     return items
 
 

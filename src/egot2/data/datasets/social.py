@@ -30,6 +30,7 @@ from egot2.data.layout import DataRoot, VideoRef, resolve_root
 from egot2.data.samplers import chunk_positions, ttm_pieces, window_around
 from egot2.data.transforms import FrameTransform, profile_for_root, task_transform
 from egot2.data.video import RATE, read_frames
+from egot2.metrics.asd_frames import asd_tracks
 
 
 def _setup(root: str | Path, task: str, split: str, transform: FrameTransform | None,
@@ -169,7 +170,7 @@ class AsdDataset(ClipDataset):
         items = []
         for clip in clips:
             ref = _ref(data, clip)
-            for person_id, path, speaking in _asd_tracks(clip):
+            for person_id, path, speaking in asd_tracks(clip):
                 boxes = path.track
                 for c, positions in enumerate(chunk_positions(boxes[0].frame, boxes[-1].frame, len(boxes))):
                     part = [boxes[i] for i in positions]
@@ -203,20 +204,3 @@ class AsdDataset(ClipDataset):
         if self.labelled:
             out["label"] = torch.tensor(d["label"])
         return out
-
-
-def _asd_tracks(clip: AvClip) -> list[tuple[str, Any, set[int]]]:
-    """(person_id, tracking path, speaking frames) as :func:`egot2.metrics.asd_frames.asd_face_frames` picks them:
-    no ``camera_wearer`` person, no ``visual_anchor`` track, a repeated track_id replacing the earlier."""
-    speaking: dict[str, set[int]] = {}
-    tracks: dict[str, tuple[str, Any]] = {}
-    for person in clip.persons:
-        if person.person_id == "camera_wearer":
-            continue
-        frames = speaking.setdefault(person.person_id, set())
-        for seg in person.voice_segments:
-            frames.update(range(seg.start_frame, seg.end_frame + 1))
-        for path in person.tracking_paths:
-            if "visual_anchor" not in path.track_id:
-                tracks[path.track_id] = (person.person_id, path)
-    return [(pid, path, speaking[pid]) for pid, path in tracks.values() if path.track]
