@@ -17,8 +17,6 @@ METHODS = {"ts", "finetune", "transfer", "late-fusion", "egot2-s", "egot2-g", "m
 @pytest.mark.slow
 def test_study_outputs_reuse_and_resume(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "study"
-    real = pipeline.train_generalist if hasattr(pipeline, "train_generalist") else None
-    del real
     import egot2.training.joint as joint
 
     original = joint.train_generalist

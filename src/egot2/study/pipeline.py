@@ -160,7 +160,7 @@ def run_study(out: Path, *, quick: bool = False, world: Path | None = None, seed
         train = TrainConfig(epochs=max(sched.ts_epochs[t] for t in pair), batch_size=sched.ts_batch,
                             lr=sched.ts_lr, seed=seed, memory_cache=True)
         key = content_key("multitask", pair, world_key, dataclasses.asdict(train))
-        result = stages.run(name, paths.run(name), key, lambda resume, p=pair, n=name, tr=train: train_multitask(
+        stages.run(name, paths.run(name), key, lambda resume, p=pair, n=name, tr=train: train_multitask(
             p, paths.world, paths.run(n), tr, progress=progress))
         rows.extend(_multitask_rows(pair, paths.run(name)))
 
