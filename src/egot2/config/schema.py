@@ -30,6 +30,8 @@ class TranslatorConfig:
         max_tokens: length covered by learned positions; 0 = the layout's total (fixed-length streams).
         pool_streams: ablation (paper Table 4): average every stream over time before fusion, so the
             translator sees one token per stream (not for per-frame primaries).
+        frame_window: per-frame primaries (ASD) are translated in windows of this many frames
+            (:mod:`egot2.translator.frame_windows`); 0 = the whole clip at once.
     """
 
     dim: int = 256
@@ -44,6 +46,7 @@ class TranslatorConfig:
     positions: str = "learned"
     max_tokens: int = 0
     pool_streams: bool = False
+    frame_window: int = 0
 
     def __post_init__(self) -> None:
         if self.positions not in POSITION_SCHEMES:
@@ -54,6 +57,8 @@ class TranslatorConfig:
         for name in ("dim", "layers", "heads", "ffn"):
             if getattr(self, name) < 1:
                 raise UserInputError("must be >= 1", field=f"translator.{name}")
+        if self.frame_window < 0:
+            raise UserInputError("must be >= 0 (0 = whole clips)", field="translator.frame_window")
 
 
 @dataclass

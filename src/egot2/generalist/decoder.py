@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from egot2.generalist.attention import KV, CachedAttention
+from egot2.translator.encoder import FastDropout
 from egot2.translator.positions import sinusoid
 
 
@@ -30,16 +31,19 @@ class DecoderLayer(nn.Module):
         heads: attention heads.
         ffn: feed-forward width.
         dropout: dropout rate.
+        attn_dropout: dropout on the attention weights (default: ``dropout``; any value above 0 makes
+            the attention take PyTorch's unfused path, several times slower on long memories).
     """
 
-    def __init__(self, dim: int, heads: int, ffn: int, dropout: float = 0.1) -> None:
+    def __init__(self, dim: int, heads: int, ffn: int, dropout: float = 0.1, attn_dropout: float | None = None) -> None:
         super().__init__()
-        self.self_attn = CachedAttention(dim, heads, dropout)
-        self.cross_attn = CachedAttention(dim, heads, dropout)
+        p_attn = dropout if attn_dropout is None else attn_dropout
+        self.self_attn = CachedAttention(dim, heads, p_attn)
+        self.cross_attn = CachedAttention(dim, heads, p_attn)
         self.linear1 = nn.Linear(dim, ffn)
         self.linear2 = nn.Linear(ffn, dim)
         self.norm1, self.norm2, self.norm3 = nn.LayerNorm(dim), nn.LayerNorm(dim), nn.LayerNorm(dim)
-        self.drop = nn.Dropout(dropout)
+        self.drop = FastDropout(dropout)
 
     def forward(
         self,
@@ -68,17 +72,19 @@ class SequenceDecoder(nn.Module):
         ffn: feed-forward width.
         max_len: longest sequence (prompt + answer + end).
         dropout: dropout rate.
+        attn_dropout: dropout on the attention weights (default: ``dropout``).
     """
 
     def __init__(
-        self, vocab_size: int, dim: int, layers: int, heads: int, ffn: int, max_len: int, dropout: float = 0.1
+        self, vocab_size: int, dim: int, layers: int, heads: int, ffn: int, max_len: int, dropout: float = 0.1,
+        attn_dropout: float | None = None,
     ) -> None:
         super().__init__()
         self.embed = nn.Embedding(vocab_size, dim)
         self.pos = nn.Embedding(max_len, dim)
-        self.layers = nn.ModuleList(DecoderLayer(dim, heads, ffn, dropout) for _ in range(layers))
+        self.layers = nn.ModuleList(DecoderLayer(dim, heads, ffn, dropout, attn_dropout) for _ in range(layers))
         self.out = nn.Linear(dim, vocab_size)
-        self.drop = nn.Dropout(dropout)
+        self.drop = FastDropout(dropout)
         self.max_len = max_len
 
     def _embed(self, tokens: Tensor, start: int) -> Tensor:

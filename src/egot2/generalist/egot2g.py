@@ -21,7 +21,9 @@ from egot2.errors import UserInputError
 from egot2.generalist.decoder import SequenceDecoder
 from egot2.generalist.tokenizers import TaskTokenizer
 from egot2.generalist.vocab import Vocabulary
-from egot2.tasks import TaskSpec
+from egot2.tasks import OutputKind, TaskSpec
+from egot2.tasks.losses import IGNORE_INDEX
+from egot2.translator.frame_windows import FrameWindows, split_windows
 from egot2.translator.layout import InputStream
 from egot2.translator.token_encoder import TokenEncoder
 
@@ -35,7 +37,9 @@ class Generation:
         logits: the logits each token was chosen from (B, L, V).
         labels: the detokenised answer (the task's label dict).
         invalid: invalid value tokens per clip (B,).
-        prompt_attention: last-layer cross-attention of the first step (B, heads, N), the prompt's view.
+        prompt_attention: last-layer cross-attention of the first step (B, heads, N), the prompt's view
+            (per frame window (B', heads, N') when ``translator.frame_window`` cuts the clips).
+        window_clip: the clip of each frame window (B',), or None when clips were not cut.
     """
 
     tokens: Tensor
@@ -43,6 +47,7 @@ class Generation:
     labels: dict[str, Tensor]
     invalid: Tensor
     prompt_attention: Tensor | None = None
+    window_clip: Tensor | None = None
 
 
 class EgoT2G(nn.Module):
@@ -73,7 +78,20 @@ class EgoT2G(nn.Module):
         self.head_task = {h: name for name, tok in self.tokenizers.items() for h in tok.heads}
         self.encoder = TokenEncoder(layout, cfg, require_all=False)
         self.decoder = SequenceDecoder(len(self.vocab), cfg.dim, decoder_layers, cfg.heads, cfg.ffn, max_len,
-                                       cfg.dropout)
+                                       cfg.dropout, cfg.attn_dropout)
+
+    def windows(self, task: str, streams: Mapping[str, Tensor], masks: Mapping[str, Tensor] | None
+                ) -> tuple[dict[str, Tensor], dict[str, Tensor], FrameWindows] | None:
+        """``task``'s streams cut into frame windows (per-frame tasks, ``translator.frame_window`` > 0),
+        or None when the clips are read whole."""
+        if self.tasks[task].output.kind is not OutputKind.FRAME_BINARY:
+            return None
+        return split_windows(self.encoder.layout, streams, masks, self.encoder.cfg.frame_window)
+
+    def segments(self, task: str, streams: Mapping[str, Tensor]) -> list[tuple[str, int, int]]:
+        """``(stream key, start, end)`` in the memory the decoder reads for ``task`` (of one window)."""
+        windows = self.windows(task, streams, None)
+        return self.encoder.segments(streams if windows is None else windows[0])
 
     def tokenizer(self, head: str) -> TaskTokenizer:
         """The tokenizer that owns prompt ``head``; a miss lists the valid prompts."""
@@ -96,6 +114,10 @@ class EgoT2G(nn.Module):
                   labels: Mapping[str, Tensor]) -> Tensor:
         """The summed loss over every prompt head of ``task`` for one batch of its clips."""
         tok = self.tokenizers[task]
+        windows = self.windows(task, streams, masks)
+        if windows is not None:  # per-frame labels cut like the streams
+            streams, masks, index = windows
+            labels = {"label": index.split(labels["label"], fill=IGNORE_INDEX)}  # (B', W)
         total = None
         for head in tok.heads:
             loss = self.loss(streams, masks, tok.encode(labels, head).to(next(self.parameters()).device))
@@ -124,6 +146,9 @@ class EgoT2G(nn.Module):
             use_cache: reuse keys/values between steps (same tokens, faster); else recompute the prefix.
         """
         tok = self.tokenizer(head)
+        windows = self.windows(self.head_task[head], streams, masks)
+        if windows is not None:
+            return self._generate_windows(windows, head, constrained, use_cache)
         memory, mask, _ = self.encoder(streams, masks)
         pad = None if mask is None else ~mask
         b = memory.shape[0]
@@ -149,3 +174,21 @@ class EgoT2G(nn.Module):
         generated = seq[:, 1:]
         labels, invalid = tok.decode(generated[:, :steps].cpu(), head)
         return Generation(generated, torch.stack(logits_all, dim=1), labels, invalid, attention)
+
+    def _generate_windows(self, windows: tuple[dict[str, Tensor], dict[str, Tensor], FrameWindows], head: str,
+                          constrained: bool, use_cache: bool) -> Generation:
+        """Answer every frame window, then put each clip's frames back together."""
+        streams, masks, index = windows
+        tok = self.tokenizer(head)
+        gen = self.generate(streams, head, masks, frames=index.window, constrained=constrained, use_cache=use_cache)
+        w = index.window
+        tokens = index.merge(gen.tokens[:, :w], fill=self.vocab.pad)  # (B, T)
+        logits = index.merge(gen.logits[:, :w])  # (B, T, V)
+        b = tokens.shape[0]
+        end = torch.full((b, 1), self.vocab.end, dtype=tokens.dtype, device=tokens.device)
+        end_logits = torch.full((b, 1, logits.shape[-1]), float("-inf"), device=logits.device)
+        end_logits[..., self.vocab.end] = 0.0
+        labels, _ = tok.decode(tokens.cpu(), head)
+        invalid = torch.zeros(b, dtype=gen.invalid.dtype).index_add_(0, index.clip, gen.invalid)
+        return Generation(torch.cat([tokens, end], dim=1), torch.cat([logits, end_logits], dim=1), labels, invalid,
+                          gen.prompt_attention, index.clip)

@@ -42,7 +42,7 @@ def generalist_relations(run: Path, caches: Path, limit: int = 64) -> dict[str, 
         count = 0
         for b in _batches(caches / task, keys, limit):
             streams, masks = b["streams"], b["masks"] or None
-            segments = model.encoder.segments(streams)
+            segments = model.segments(task, streams)  # of one frame window when clips are cut
             for head in model.tokenizers[task].heads:
                 gen = model.generate(streams, head, masks, frames=1 if task != "asd" else
                                      max(v.shape[1] for v in streams.values()))

@@ -16,6 +16,7 @@ from egot2.config.schema import TranslatorConfig
 from egot2.errors import UserInputError
 from egot2.tasks import TaskSpec
 from egot2.tasks.heads import is_per_frame
+from egot2.translator.frame_windows import split_windows
 from egot2.translator.layout import InputStream
 from egot2.translator.token_encoder import Segment, TokenEncoder
 
@@ -43,8 +44,15 @@ class EgoT2S(nn.Module):
         self.primary_stream = next(s.key for s in self.layout if s.task == primary.name)
 
     def segments(self, streams: Mapping[str, Tensor]) -> list[Segment]:
-        """``(stream key, start, end)`` of every stream in the concatenated sequence."""
-        return self.encoder.segments(streams)
+        """``(stream key, start, end)`` of every stream in the sequence the encoder reads (of one frame
+        window when ``translator.frame_window`` cuts the clip)."""
+        windows = self._windows(streams, None)
+        return self.encoder.segments(streams if windows is None else windows[0])
+
+    def _windows(self, streams: Mapping[str, Tensor], masks: Mapping[str, Tensor] | None):  # noqa: ANN202
+        if not self.per_frame:
+            return None
+        return split_windows(self.layout, streams, masks, self.cfg.frame_window)
 
     def forward(
         self,
@@ -57,15 +65,24 @@ class EgoT2S(nn.Module):
         Args:
             streams: one tensor per input stream of the layout.
             masks: optional ``{"task.stream": (B, T_k)}`` bool, True where a token is real (not padding).
-            return_attention: also return ``attention`` (layers, B, heads, N, N) from the same pass.
+            return_attention: also return ``attention`` (layers, B, heads, N, N) from the same pass; for
+                a clip cut into frame windows, (layers, B', heads, N', N') over the windows, with
+                ``window_clip`` (B',) naming each window's clip.
 
         Returns:
             The head outputs (``logits`` or ``verb``/``noun``), plus ``attention`` if asked.
         """
+        windows = self._windows(streams, masks)
+        if windows is not None:
+            streams, masks, index = windows
         z, mask, weights = self.encoder(streams, masks, need_weights=return_attention)
         if self.per_frame:
-            _, start, end = next(seg for seg in self.segments(streams) if seg[0] == self.primary_stream)
+            _, start, end = next(seg for seg in self.encoder.segments(streams) if seg[0] == self.primary_stream)
             out = self.head(z[:, start:end], None if mask is None else mask[:, start:end])  # (B, T_p, C)
+            if windows is not None:
+                out = {k: index.merge(v) for k, v in out.items()}  # (B', W, C) -> (B, T, C)
+                if return_attention:
+                    out["window_clip"] = index.clip
         else:
             out = self.head(z, mask)
         if return_attention:
