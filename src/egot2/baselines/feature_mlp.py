@@ -32,6 +32,20 @@ def align_time(x: Tensor, length: int) -> Tensor:
     return y.transpose(1, 2)
 
 
+def align_padded(x: Tensor, mask: Tensor | None, length: int, target: Tensor | None = None) -> Tensor:
+    """Resample each clip's real tokens of a padded stream (``x`` (B, T, D), ``mask`` (B, T)) to the clip's
+    own length (``target`` (B,) real token counts, default ``length``), padded to (B, length, D): a stream
+    whose tokens are not aligned with the time stream's (precomputed features)."""
+    if mask is None and target is None:
+        return align_time(x, length)
+    out = x.new_zeros(x.shape[0], length, x.shape[2])
+    for i in range(x.shape[0]):
+        n = x.shape[1] if mask is None else max(int(mask[i].sum()), 1)
+        t = length if target is None else int(target[i])
+        out[i, :t] = align_time(x[i : i + 1, :n], t)[0]
+    return out
+
+
 class FeatureMLP(nn.Module):
     """A token-wise MLP over time-aligned, concatenated frozen features, then the primary's head.
 
@@ -61,7 +75,10 @@ class FeatureMLP(nn.Module):
     def forward(self, streams: Mapping[str, Tensor], masks: Mapping[str, Tensor] | None = None) -> dict[str, Tensor]:
         """Predict the primary task from ``{"task.stream": (B, T_k, D_k)}``."""
         check_streams(self.layout, streams, masks)
+        masks = masks or {}
         length = streams[self.time_from].shape[1]
-        x = torch.cat([align_time(streams[s.key], length) for s in self.layout], dim=-1)  # (B, T, sum D_k)
-        mask = (masks or {}).get(self.time_from)
+        mask = masks.get(self.time_from)
+        target = None if mask is None else mask.sum(dim=1)  # (B,) real tokens of the time stream
+        x = torch.cat([align_padded(streams[s.key], masks.get(s.key), length, target) if s.precomputed
+                       else align_time(streams[s.key], length) for s in self.layout], dim=-1)  # (B, T, sum D_k)
         return self.head(self.mlp(x), mask)

@@ -18,7 +18,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--split", default="val", choices=["val", "test"])
     p.add_argument("--cache", type=Path, help="a cache other than the one the run was trained from")
     p.add_argument("--predictions", type=Path, metavar="FILE",
-                   help="where to write the prediction file (default RUN/predictions_<split>.<json|csv>)")
+                   help="where to write the prediction file (default RUN/predictions_<split>.<json|csv>); "
+                   "EgoT2-g: a folder for one file per task, predictions_<task>_<split>.<json|csv> (default RUN)")
     p.add_argument("--data", type=Path, help="the data folder with the annotations (default: the one the cache was "
                    "extracted from)")
     p.add_argument("--json", action="store_true",

@@ -54,6 +54,10 @@ def run(args: argparse.Namespace) -> int:
     if args.online:
         if args.cache is not None or args.data is None or not args.ts:
             raise UserInputError("--online needs --data and --ts, and no --cache", field="--online")
+        if cfg.model.precomputed:
+            raise UserInputError("precomputed feature streams are read from a cache: give --cache (made with "
+                                 "`egot2 extract --precomputed NAME=DIR`) instead of --online",
+                                 field="model.precomputed")
     elif args.cache is None:
         raise UserInputError("give --cache CACHE (made by `egot2 extract`), or --online", field="--cache")
     devices = int(args.devices) if str(args.devices).isdigit() else args.devices

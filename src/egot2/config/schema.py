@@ -112,6 +112,8 @@ class ModelConfig:
         windows: sliding windows per shorter-span auxiliary task.
         streams: ``task.stream`` keys to keep (default: every computable stream).
         dims: ``{task.stream: D}`` overrides for TS models narrower than the paper's.
+        precomputed: ``{NAME: D}``: also read the precomputed feature stream ``NAME.features`` (width D)
+            that ``egot2 extract --precomputed NAME=DIR`` added to the cache (variable length, last).
         primary_copies: ablation (paper Table 4): instead of other tasks' models, read this many extra
             copies of the primary's TS model (tasks ``<primary>_copy1`` ...), trained with other seeds.
         translator: the EgoT2-s translator.
@@ -126,6 +128,7 @@ class ModelConfig:
     windows: dict[str, int] = field(default_factory=dict)
     streams: list[str] | None = None
     dims: dict[str, int] = field(default_factory=dict)
+    precomputed: dict[str, int] = field(default_factory=dict)
     primary_copies: int = 0
     translator: TranslatorConfig = field(default_factory=TranslatorConfig)
     fusion: FusionConfig = field(default_factory=FusionConfig)

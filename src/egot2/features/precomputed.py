@@ -6,7 +6,9 @@ One ``{video_uid}.pt`` per canonical video: a tensor (num_windows, D), window i 
 window that overlaps its frame range, in time order, (T, D); a clip of several spans (LTA's observed
 actions) gets each span's windows in turn.
 
-``egot2 extract --precomputed NAME=DIR`` adds one stream ``NAME.features`` per clip to a cache.
+``egot2 extract --precomputed NAME=DIR`` adds one stream ``NAME.features`` per clip to a cache; a
+translator reads it when its config names it (``model.precomputed: {NAME: D}``, checked against the cache
+by :func:`check_cached_sources`).
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from torch import Tensor
 
 from egot2.errors import UserInputError
 from egot2.features.windows import precomputed_feature_windows
+from egot2.translator.layout import PRECOMPUTED_STREAM, precomputed_streams
 
-STREAM = "features"
+STREAM = PRECOMPUTED_STREAM
 _NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
@@ -122,6 +125,20 @@ class PrecomputedFeatures:
                                      file=self.folder / f"{span.video_uid}.pt") from None
             parts.append(feats[rows])  # (windows, D)
         return torch.cat(parts)
+
+
+def check_cached_sources(precomputed: Mapping[str, int], cached: Mapping[str, int], file: str | Path) -> None:
+    """Every precomputed source a config reads (``{NAME: D}``) is a stream ``NAME.features`` of width D
+    among a cache's streams ``cached`` (its ``meta.json``, ``file``)."""
+    precomputed_streams(precomputed)  # names and widths first
+    for name, dim in precomputed.items():
+        key, field = f"{name}.{STREAM}", f"model.precomputed.{name}"
+        if key not in cached:
+            raise UserInputError(f"the cache has no precomputed stream {key!r} (it holds {sorted(cached)}); add it "
+                                 f"with `egot2 extract ... --precomputed {name}=DIR`", file=file, field=field)
+        if cached[key] != dim:
+            raise UserInputError(f"the config reads {key} as {dim}-dim features but the cache's are "
+                                 f"{cached[key]}-dim", file=file, field=field)
 
 
 def parse_sources(items: Sequence[str]) -> dict[str, Path]:

@@ -55,7 +55,9 @@ SMOKE = Schedule(  # a few seconds per stage: for tests of the pipeline itself, 
 
 # The translator and baseline sizes for tiny TS models (the paper's sizes are in configs/paper/).
 TRANSLATOR = ["model.translator.dim=64", "model.translator.layers=2", "model.translator.heads=4",
-              "model.translator.ffn=128", "model.translator.dropout=0.1", "model.fusion.hidden=64",
+              "model.translator.ffn=128", "model.translator.dropout=0.1", "model.translator.attn_dropout=0.0",
+              "model.translator.frame_window=60",
+              "model.fusion.hidden=64",
               "model.fusion.dropout=0.2"]
 
 

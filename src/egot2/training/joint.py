@@ -22,6 +22,7 @@ from torch import Tensor
 from egot2.config import Config
 from egot2.errors import UserInputError
 from egot2.features.cache import CacheSplit, read_meta
+from egot2.features.precomputed import check_cached_sources
 from egot2.generalist import EgoT2G
 from egot2.generalist.tokenizers import TaskTokenizer
 from egot2.generalist.weighting import LossWeighting
@@ -41,6 +42,13 @@ from egot2.training.resume import (
 from egot2.training.runs import load_run, save_run
 from egot2.training.scoring import score
 from egot2.training.stage2 import _loader, fit_loaders
+
+
+def answer_frames(model: EgoT2G, streams: Mapping[str, Tensor]) -> int:
+    """Frames a per-frame answer labels: the longest per-frame stream of the batch (precomputed feature
+    streams are not per frame); 1 when there is none."""
+    per_frame = {s.key for s in model.encoder.layout if s.per_frame}
+    return max((int(v.shape[1]) for k, v in streams.items() if k in per_frame), default=1)
 
 
 def generation_outputs(tok: TaskTokenizer, model: EgoT2G, streams: Mapping[str, Tensor],
@@ -114,7 +122,7 @@ class GeneralistModule(L.LightningModule):
         self.log(f"val/loss_{task}", loss, batch_size=len(batch["ids"]), add_dataloader_idx=False, sync_dist=True)
         if not self.cfg.model.generalist.score_every_epoch:
             return  # checkpoints are picked by validation loss; generation runs once, after training
-        frames = max(v.shape[1] for v in batch["streams"].values())
+        frames = answer_frames(self.model, batch["streams"])
         outs = generation_outputs(self.model.tokenizers[task], self.model, batch["streams"], batch["masks"] or None,
                                   frames, self.cfg.model.generalist.constrained)
         self._val[task].append((outs, batch["labels"], list(batch["infos"])))
@@ -153,7 +161,9 @@ def resolve_generalist(cfg: Config, cache: Path) -> Config:
     """Fill ``model.dims`` from every task's cache."""
     dims: dict[str, int] = {}
     for task in generalist_layouts(dataclasses.replace(cfg.model, dims={})):
-        dims.update(read_meta(_task_cache(cache, task))["streams"])
+        streams = read_meta(_task_cache(cache, task))["streams"]
+        check_cached_sources(cfg.model.precomputed, streams, Path(cache) / task / "meta.json")
+        dims.update(streams)
     union = {s.key for lay in generalist_layouts(dataclasses.replace(cfg.model, dims={})).values() for s in lay}
     merged = {k: v for k, v in {**dims, **cfg.model.dims}.items() if k in union}
     return dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, dims=merged))
@@ -194,28 +204,53 @@ def train_generalist(cfg: Config, cache: Path, out: Path, *, resume: bool = Fals
     return info
 
 
+Predictions = tuple[list[dict[str, Tensor]], list[dict[str, Tensor]], list[dict[str, Any]], list[str]]
+
+
 @torch.no_grad()
-def evaluate_generalist(model: EgoT2G, cfg: Config, cache: Path, split: str) -> dict[str, dict[str, float]]:
-    """Every task's metrics from the one model (generation with the configured constraint)."""
+def predict_generalist(model: EgoT2G, cfg: Config, cache: Path, split: str) -> dict[str, Predictions]:
+    """Every task's answers over its cache split: ``{task: (outputs, labels, infos, ids)}``, outputs per
+    batch as :func:`generation_outputs` gives them (head-style logits of each generated step, restricted
+    to the step's valid tokens)."""
     model.eval()
-    layouts = generalist_layouts(cfg.model)
     result = {}
-    for task, layout in layouts.items():
-        outs, labels, infos = [], [], []
+    for task, layout in generalist_layouts(cfg.model).items():
+        outs, labels, infos, ids = [], [], [], []
         for b in _loader(CacheSplit(_task_cache(cache, task), split), [s.key for s in layout], 64, False, 0):
-            frames = max(v.shape[1] for v in b["streams"].values())
+            frames = answer_frames(model, b["streams"])
             outs.append(generation_outputs(model.tokenizers[task], model, b["streams"], b["masks"] or None, frames,
                                            cfg.model.generalist.constrained))
             labels.append(b["labels"])
             infos.extend(b["infos"])
-        scores = score(get_task(task), outs, labels, infos)
-        scores["invalid_rate"] = float(torch.cat([o["invalid"] for o in outs]).mean())
-        result[task] = scores
+            ids.extend(b["ids"])
+        result[task] = (outs, labels, infos, ids)
     return result
 
 
-def evaluate_generalist_run(run: Path, split: str = "val", cache: Path | None = None) -> list[dict[str, Any]]:
-    """``[{"task", "split", "metrics"}]`` for every task of an EgoT2-g run."""
+def _invalid_rate(outs: list[dict[str, Tensor]]) -> float:
+    return float(torch.cat([o["invalid"] for o in outs]).mean())
+
+
+def evaluate_generalist(model: EgoT2G, cfg: Config, cache: Path, split: str) -> dict[str, dict[str, float]]:
+    """Every task's metrics from the one model (generation with the configured constraint)."""
+    result = {}
+    for task, (outs, labels, infos, _) in predict_generalist(model, cfg, cache, split).items():
+        result[task] = {**score(get_task(task), outs, labels, infos), "invalid_rate": _invalid_rate(outs)}
+    return result
+
+
+def evaluate_generalist_run(run: Path, split: str = "val", cache: Path | None = None,
+                            predictions: Path | None = None, data: Path | None = None) -> list[dict[str, Any]]:
+    """``egot2 eval`` of an EgoT2-g run: for every task, ``{"task", "split", "metrics", "predictions",
+    "scored_by"}`` as :func:`egot2.training.stage2.evaluate_run` gives for an EgoT2-s run.
+
+    Each task with a prediction format gets the file an EgoT2-s run of that task writes, named
+    ``predictions_<task>_<split>.<json|csv>`` in ``predictions`` (a folder; default the run folder), and
+    scored as :func:`egot2.evaluation.run_files.write_and_score` says. Labelled splits also report the
+    generation's ``invalid_rate`` (invalid value tokens per clip, from the cache).
+    """
+    from egot2.evaluation.run_files import task_predictions_path, write_and_score
+    from egot2.evaluation.submission import SUFFIX
     from egot2.generalist import Vocabulary
 
     cfg, info, weights = load_run(Path(run))
@@ -224,6 +259,20 @@ def evaluate_generalist_run(run: Path, split: str = "val", cache: Path | None = 
     if Vocabulary.from_json(info["vocabulary"]).tokens != model.vocab.tokens:
         raise UserInputError("the run's vocabulary differs from the one its config builds", file=Path(run) / "run.json",
                              field="vocabulary")
+    if data is not None and not Path(data).is_dir():
+        raise UserInputError("data folder not found", file=data, field="--data")
+    folder = Path(predictions) if predictions is not None else Path(run)
+    if folder.is_file():
+        raise UserInputError("an EgoT2-g run writes one prediction file per task: give a folder", file=folder,
+                             field="--predictions")
     model.load_state_dict(weights)
-    scores = evaluate_generalist(model, cfg, Path(cache or info["cache"]), split)
-    return [{"task": t, "split": split, "metrics": m} for t, m in scores.items()]
+    cache = Path(cache or info["cache"])
+    results = []
+    for task, (outs, labels, infos, ids) in predict_generalist(model, cfg, cache, split).items():
+        path = task_predictions_path(folder, task, split) if task in SUFFIX else None
+        r = write_and_score(task, split, outs, labels, infos, ids, path,
+                            data or read_meta(_task_cache(cache, task)).get("data"), explicit=predictions is not None)
+        if split != "test":
+            r["metrics"]["invalid_rate"] = _invalid_rate(outs)
+        results.append(r)
+    return results

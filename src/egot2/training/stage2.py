@@ -18,6 +18,7 @@ from torch.utils.data import DataLoader, Dataset
 from egot2.config import Config
 from egot2.errors import UserInputError
 from egot2.features.cache import CacheSplit, read_meta
+from egot2.features.precomputed import check_cached_sources
 from egot2.methods import build_model, model_layout
 from egot2.tasks import get_task
 from egot2.training.cached_data import CachedStreams, collate_cached, translator_forward
@@ -36,6 +37,7 @@ def resolve_dims(cfg: Config, cache: Path) -> Config:
         raise UserInputError(f"the cache was extracted for primary {meta.get('primary')!r}, the config trains "
                              f"{cfg.model.primary!r}", file=cache / "meta.json", field="primary")
     dims = dict(meta["streams"])
+    check_cached_sources(cfg.model.precomputed, dims, cache / "meta.json")
     for key, d in cfg.model.dims.items():
         if key in dims and dims[key] != d:
             raise UserInputError(f"config pins {key} to {d} dims but the cache holds {dims[key]}",
@@ -147,8 +149,8 @@ def score_split(model: torch.nn.Module, cfg: Config, cache: Path, split: str) ->
 def evaluate_run(run: Path, split: str = "val", cache: Path | None = None, predictions: Path | None = None,
                  data: Path | None = None) -> dict[str, Any] | list[dict[str, Any]]:
     """Load a run folder, write its prediction file for ``split`` of its cache and report the official
-    metrics: ``{"task", "split", "metrics", "predictions", "scored_by"}`` (EgoT2-g: one entry per task,
-    scored from the cache, no file).
+    metrics: ``{"task", "split", "metrics", "predictions", "scored_by"}`` (EgoT2-g: one entry per task, each
+    with its own file in the folder ``predictions``; :func:`egot2.training.joint.evaluate_generalist_run`).
 
     The file (default ``RUN/predictions_<split>.<json|csv>``, :mod:`egot2.evaluation.submission`) is in
     the format ``egot2 evaluate`` reads. When the split is labelled and the data folder (``data``, else
@@ -164,8 +166,7 @@ def evaluate_run(run: Path, split: str = "val", cache: Path | None = None, predi
     if cfg.model.method == "egot2-g":
         from egot2.training.joint import evaluate_generalist_run
 
-        return [{**r, "predictions": None, "scored_by": "cache"}
-                for r in evaluate_generalist_run(Path(run), split, cache)]
+        return evaluate_generalist_run(Path(run), split, cache, predictions, data)
     cache = Path(cache or info["cache"])
     if data is not None and not Path(data).is_dir():
         raise UserInputError("data folder not found", file=data, field="--data")

@@ -2,16 +2,22 @@
 which shapes. Applies the paper's rules (Sec. 4.1): auxiliary tasks of the primary's cluster, a model
 whose input span is longer than the primary clip is excluded, a video-only primary gets only the video
 pathway of a multimodal model, and a primary that observes several clips (LTA) gets one pooled token
-per clip from every model.
+per clip from every model. Precomputed feature streams (``model.precomputed``) come last.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from egot2.errors import UserInputError
-from egot2.tasks import TaskSpec, get_task, tasks_in_cluster
+from egot2.tasks import TaskSpec, get_task, task_names, tasks_in_cluster
+
+#: Stream name of a precomputed feature source ``NAME``: ``NAME.features`` (``egot2 extract --precomputed``).
+PRECOMPUTED_STREAM = "features"
+_SOURCE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 @dataclass(frozen=True)
@@ -21,14 +27,23 @@ class InputStream:
     Args:
         task: the TS model's task.
         stream: the stream name within that task (``"clip"`` for per-clip pooled features).
-        tokens: tokens in the translator's sequence, or ``None`` for one token per primary frame.
+        tokens: tokens in the translator's sequence, or ``None`` for one token per primary frame (or,
+            for a precomputed stream, however many feature windows overlap the clip).
         dim: per-token feature size D_k.
+        precomputed: a stream of precomputed features (``task`` is then the source's name): variable
+            length, not aligned with the primary's frames.
     """
 
     task: str
     stream: str
     tokens: int | None
     dim: int
+    precomputed: bool = False
+
+    @property
+    def per_frame(self) -> bool:
+        """One token per primary frame (a task stream without a fixed token count)."""
+        return self.tokens is None and not self.precomputed
 
     @property
     def key(self) -> str:
@@ -43,6 +58,22 @@ def default_aux(primary: TaskSpec, clusters: Sequence[str] | None = None) -> lis
     return [t.name for t in pool if t.name != primary.name and t.fits_in(primary)]
 
 
+def precomputed_streams(precomputed: Mapping[str, int]) -> list[InputStream]:
+    """One variable-length stream ``NAME.features`` per precomputed source ``{NAME: D}``, in the given order."""
+    out = []
+    for name, dim in precomputed.items():
+        field = f"model.precomputed.{name}"
+        if not _SOURCE_NAME.match(str(name)):
+            raise UserInputError("a precomputed source name has letters, digits, - or _ only", field=field)
+        if name in task_names():
+            raise UserInputError(f"{name!r} is a task's name; give the precomputed source another name (at "
+                                 f"extraction: --precomputed OTHER=DIR)", field=field)
+        if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
+            raise UserInputError(f"the feature width must be an integer >= 1, got {dim!r}", field=field)
+        out.append(InputStream(name, PRECOMPUTED_STREAM, None, dim, precomputed=True))
+    return out
+
+
 def plan_streams(
     primary: str | TaskSpec,
     aux: Sequence[str] | None = None,
@@ -52,6 +83,7 @@ def plan_streams(
     streams: Sequence[str] | None = None,
     dims: Mapping[str, int] | None = None,
     check_primary: bool = True,
+    precomputed: Mapping[str, int] | None = None,
 ) -> list[InputStream]:
     """The ordered input streams of a translator for ``primary``.
 
@@ -64,6 +96,8 @@ def plan_streams(
         streams: explicit ``"task.stream"`` keys to keep (default: every computable stream).
         dims: ``{"task.stream": D}`` overrides (models narrower than the paper's, e.g. tiny TS models).
         check_primary: refuse tasks that are never primary in EgoT2-s (EgoT2-g answers every task).
+        precomputed: ``{NAME: D}``: append the precomputed feature stream ``NAME.features`` of width D
+            (:func:`precomputed_streams`), after every task stream, whatever ``streams`` keeps.
     """
     p = get_task(primary) if isinstance(primary, str) else primary
     if check_primary and not p.can_be_primary:
@@ -105,16 +139,22 @@ def plan_streams(
         for s in own:
             tokens = None if s.tokens is None else s.tokens * n_win
             out.append(InputStream(name, s.name, tokens, s.dim))
+    extra = precomputed_streams(precomputed or {})
     if streams is not None:
         valid = {s.key for s in out}
         for key in streams:
-            if key not in valid:
+            if key not in valid | {s.key for s in extra}:
                 raise UserInputError(f"unknown stream {key!r}; valid: {sorted(valid)}", field="streams")
         out = [s for s in out if s.key in set(streams)]
+    out += extra
     for key in dims:
         if key not in {s.key for s in out}:
             raise UserInputError(f"dims given for unknown stream {key!r}", field="dims")
-    out = [InputStream(s.task, s.stream, s.tokens, int(dims.get(s.key, s.dim))) for s in out]
+    for s in extra:
+        if dims.get(s.key, s.dim) != s.dim:
+            raise UserInputError(f"dims gives {s.key} {dims[s.key]} dims but model.precomputed.{s.task} says {s.dim}",
+                                 field=f"dims.{s.key}")
+    out = [dataclasses.replace(s, dim=int(dims.get(s.key, s.dim))) for s in out]
     if not any(s.task == p.name for s in out):
         raise UserInputError(f"no stream of the primary task {p.name!r} is left", field="streams")
     return out

@@ -67,7 +67,7 @@ class TokenEncoder(nn.Module):
                 if any(s.tokens is None for s in self.layout):
                     raise UserInputError(
                         "learned positions need fixed-length streams or translator.max_tokens > 0; "
-                        "use positions=task-sinusoidal for per-frame streams",
+                        "use positions=task-sinusoidal for per-frame and precomputed streams",
                         field="translator.positions",
                     )
                 total = sum(int(s.tokens) for s in self.layout)  # type: ignore[arg-type]
