@@ -13,11 +13,22 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from egot2 import __version__
-from egot2.cli import convert_checkpoint, demo, eval_run, evaluate, extract, params, synth, train, train_ts
+from egot2.cli import (
+    convert_checkpoint,
+    demo,
+    eval_run,
+    evaluate,
+    extract,
+    params,
+    predict,
+    synth,
+    train,
+    train_ts,
+)
 from egot2.errors import EgoT2Error
 
 COMMANDS: list[ModuleType] = [
-    demo, synth, train_ts, extract, train, eval_run, evaluate, params, convert_checkpoint,
+    demo, synth, train_ts, extract, train, eval_run, predict, evaluate, params, convert_checkpoint,
 ]
 
 
