@@ -113,3 +113,31 @@ def _pupil_offsets(frames: np.ndarray, p) -> np.ndarray:
         dark = (img[y0:y1, x0:x1].astype(float).mean(-1) < 60).astype(float)
         out.append((dark * (np.arange(x0, x1) - cx)).sum() / max(dark.sum(), 1))
     return np.array(out)
+
+
+def test_near_miss_look_aways_turn_a_tenth_as_far() -> None:
+    import dataclasses
+
+    import numpy as np
+
+    from egot2.synth import load_world_config
+    from egot2.synth.social_plan import plan_social
+
+    def aways(near_miss: float) -> tuple[np.ndarray, list]:
+        cfg = load_world_config("tiny")
+        cfg = dataclasses.replace(cfg, lam=dataclasses.replace(cfg.lam, near_miss=near_miss))
+        plans = plan_social(cfg, "train", 2, np.random.default_rng(0))
+        idle = np.concatenate([np.abs(p.away[~p.looking]) for plan in plans for p in plan.partners])
+        return idle, plans
+
+    none, _ = aways(0.0)
+    assert np.all(none == 1.0)
+    every, plans = aways(1.0)
+    near = np.isclose(every, 0.1)
+    assert np.all(near | (every == 1.0)) and near.mean() > 0.3
+    # utterances keep full look-aways: a speaker turns to the partner they address
+    for plan in plans:
+        for p in plan.partners:
+            for u in plan.utterances:
+                if u.speaker == p.person_id:
+                    assert np.all(np.abs(p.away[u.start:u.end + 1]) == 1.0)

@@ -140,7 +140,7 @@ def run_study(out: Path, *, quick: bool = False, world: Path | None = None, seed
                      "model.translator.max_tokens=0" if hh else "model.translator.max_tokens=64",
                      f"model.generalist.max_len={302 if hh else 64}", "model.generalist.decoder_layers=2",
                      f"train.epochs={sched.generalist_epochs}", f"train.batch_size={sched.batch}",
-                     f"train.lr={sched.lr}", f"train.seed={seed}"]
+                     f"train.lr={sched.lr}", f"train.seed={seed}", f"train.combine={sched.combine[cluster]}"]
         if not hh:
             overrides.append("model.streams=[pnr.tokens,oscc.tokens,ar.slow,ar.fast,lta.clips,pnr.clip,oscc.clip,"
                              "ar.clip]")
@@ -158,7 +158,8 @@ def run_study(out: Path, *, quick: bool = False, world: Path | None = None, seed
     for pair in (("pnr", "oscc"), ("lam", "ttm")):
         name = f"multitask-{'-'.join(pair)}"
         train = TrainConfig(epochs=max(sched.ts_epochs[t] for t in pair), batch_size=sched.ts_batch,
-                            lr=sched.ts_lr, seed=seed, memory_cache=True)
+                            lr=sched.ts_lr, seed=seed, memory_cache=True,
+                            combine=sched.combine[next(c for c, ts in CLUSTERS.items() if pair[0] in ts)])
         key = content_key("multitask", pair, world_key, dataclasses.asdict(train))
         stages.run(name, paths.run(name), key, lambda resume, p=pair, n=name, tr=train: train_multitask(
             p, paths.world, paths.run(n), tr, progress=progress))

@@ -14,6 +14,7 @@ from egot2.analysis.attention import task_attention_mass
 from egot2.features.cache import CacheSplit
 from egot2.generalist import EgoT2G
 from egot2.methods import build_model, generalist_layouts, model_layout
+from egot2.tasks import get_task
 from egot2.tasks.copies import source_task
 from egot2.training.cached_data import CachedStreams, collate_cached
 from egot2.training.runs import load_run
@@ -78,6 +79,36 @@ def translator_relations(run: Path, cache: Path, limit: int = 64) -> tuple[dict[
             example = {"id": b["ids"][0], "segments": segments,
                        "received": att[0].mean(dim=(0, 1)).tolist()}  # attention each token receives
     return {t: v / max(count, 1) for t, v in totals.items()}, example
+
+
+@torch.no_grad()
+def translator_ablation(run: Path, cache: Path, limit: int = 256) -> dict[str, float]:
+    """How much an EgoT2-s run's val loss rises when one auxiliary task's tokens are hidden from the
+    translator (masked out of every attention), per auxiliary task: a relation measured by what the
+    model uses rather than by where it looks (attention mass also follows token counts)."""
+    cfg, _, weights = load_run(run)
+    model = build_model(cfg.model)
+    model.load_state_dict(weights)
+    model.eval()
+    layout = model_layout(cfg.model)
+    spec = get_task(cfg.model.primary)
+    aux = [t for t in dict.fromkeys(s.task for s in layout) if source_task(t) != spec.name]
+    sums = {t: 0.0 for t in ["", *aux]}
+    count = 0
+    for b in _batches(cache, [s.key for s in layout], limit):
+        n = len(b["ids"])
+        masks = dict(b["masks"] or {})
+        for t in sums:
+            hidden = dict(masks)
+            for s in layout:
+                if s.task == t:
+                    x = b["streams"][s.key]
+                    hidden[s.key] = torch.zeros(x.shape[:2], dtype=torch.bool)  # (B, T_k): no real token
+            loss = spec.compute_loss(model(b["streams"], hidden or None), b["labels"])
+            sums[t] += float(loss) * n
+        count += n
+    base = sums.pop("") / max(count, 1)
+    return {t: v / max(count, 1) - base for t, v in sums.items()}
 
 
 def spearman(a: Sequence[float], b: Sequence[float]) -> float:

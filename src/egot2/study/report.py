@@ -9,7 +9,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from egot2.study.relations import compare_with_ground_truth, generalist_relations, translator_relations
+from egot2.study.relations import (
+    compare_with_ground_truth,
+    generalist_relations,
+    translator_ablation,
+    translator_relations,
+)
 from egot2.study.schedule import PRIMARIES
 from egot2.study.tables import delta_p, tables_markdown
 from egot2.utils.atomic import atomic_path, write_json, write_text
@@ -73,10 +78,12 @@ def write_outputs(root: Path, world_cfg: Any, seed: int, rows: list[dict[str, An
         learned.update(generalist_relations(run, root / "caches"))
     matrix = [[learned.get(i, {}).get(j) for j in TASKS] for i in TASKS]
     egot2s: dict[str, dict[str, float]] = {}
+    ablation: dict[str, dict[str, float]] = {}
     for primary in PRIMARIES:
         run = root / "runs" / f"{primary}-egot2-s"
         mass, example = translator_relations(run, root / "caches" / primary)
         egot2s[primary] = mass
+        ablation[primary] = translator_ablation(run, root / "caches" / primary)
         if example:
             _plot_tokens(root / "attention" / f"egot2s_{primary}.png", example,
                          f"EgoT2-s ({primary.upper()}): attention each token receives, val clip {example['id']}")
@@ -84,7 +91,12 @@ def write_outputs(root: Path, world_cfg: Any, seed: int, rows: list[dict[str, An
     comparison = compare_with_ground_truth(learned, truth)
     relations = {"tasks": TASKS, "matrix": matrix,
                  "egot2_s": {p: [egot2s[p].get(j) for j in TASKS] for p in egot2s},
-                 "ground_truth_comparison": comparison}
+                 "ground_truth_comparison": comparison,
+                 # diagnostics beside the paper's measure: EgoT2-s attention, and the rise of EgoT2-s's val
+                 # loss when one auxiliary task's tokens are hidden
+                 "egot2_s_comparison": compare_with_ground_truth(egot2s, truth),
+                 "egot2_s_ablation": {p: [ablation[p].get(j) for j in TASKS] for p in ablation},
+                 "ablation_comparison": compare_with_ground_truth(ablation, truth)}
     _plot_matrix(root / "relations.png", TASKS, matrix, "EgoT2-g: attention of each task's prompt on each task's tokens")
     results = {"seed": seed, "world": dataclasses.asdict(world_cfg), "rows": rows, "relations": relations,
                "timings_s": timings, "reused_stages": reused,
@@ -105,10 +117,23 @@ def _html(root: Path, results: dict[str, Any], tables: str, truth: dict[str, Any
     import markdown_it
 
     md = markdown_it.MarkdownIt("commonmark").enable("table")
-    comp = results["relations"]["ground_truth_comparison"]
+    rel = results["relations"]
+    comp = rel["ground_truth_comparison"]
+    by_pair = {name: {tuple(pair): v for pair, v in zip(rel[key]["pairs"], rel[key]["learned"], strict=True)}
+               for name, key in (("s", "egot2_s_comparison"), ("abl", "ablation_comparison")) if key in rel}
+
+    def cell(name: str, pair: tuple[str, str]) -> str:
+        v = by_pair.get(name, {}).get(pair)
+        return "n/a" if v is None else f"{v:.3f}"
+
     planted_rows = "".join(
-        f"<tr><td>{a.upper()} &rarr; {p.upper()}</td><td>{pl:.3f}</td><td>{le:.3f}</td></tr>"
+        f"<tr><td>{a.upper()} &rarr; {p.upper()}</td><td>{pl:.3f}</td><td>{le:.3f}</td><td>{cell('s', (a, p))}</td>"
+        f"<td>{cell('abl', (a, p))}</td></tr>"
         for (a, p), pl, le in zip(comp["pairs"], comp["planted"], comp["learned"], strict=True))
+
+    def rho(key: str) -> str:
+        r = rel.get(key, {}).get("spearman")
+        return "n/a" if r is None else f"{r:.2f}"
     dp = "".join(f"<li>{m}: {'n/a' if v is None else f'{v:+.2f}%'}</li>" for m, v in results["delta_p"].items())
     timing = "".join(f"<tr><td>{html.escape(k)}</td><td>{v:.1f}</td></tr>" for k, v in results["timings_s"].items())
     images = "".join(f"<h3>{html.escape(p.stem)}</h3>{_img(p)}" for p in sorted((root / "attention").glob("*.png")))
@@ -121,8 +146,11 @@ td,th{{border:1px solid #bbb;padding:2px 6px;font-size:12px}}</style></head><bod
 <h2>&Delta;p: average relative improvement over TS</h2><ul>{dp}</ul>
 <h2>Task relations</h2>{_img(root / 'relations.png')}
 <p>Planted (normalised mutual information, <code>relations_ground_truth.json</code>) beside learned (EgoT2-g prompt
-attention). Spearman: {'n/a' if spearman is None else f'{spearman:.2f}'}.</p>
-<table><tr><th>aux &rarr; primary</th><th>planted</th><th>learned</th></tr>{planted_rows}</table>
+attention, the paper's Fig. 1 measure). Spearman: {'n/a' if spearman is None else f'{spearman:.2f}'}.
+Two diagnostics beside it: EgoT2-s attention mass (Spearman {rho('egot2_s_comparison')}) and the rise of
+EgoT2-s's val loss when that auxiliary task's tokens are hidden (Spearman {rho('ablation_comparison')}).</p>
+<table><tr><th>aux &rarr; primary</th><th>planted</th><th>EgoT2-g attention</th><th>EgoT2-s attention</th>
+<th>EgoT2-s loss rise when hidden</th></tr>{planted_rows}</table>
 <h2>Attention over tasks and time</h2>{images}
 <h2>Timings (s)</h2><table>{timing}</table>
 <p>Stages reused from an earlier run: {html.escape(', '.join(results['reused_stages']) or 'none')}.</p>

@@ -23,6 +23,11 @@ class Schedule:
         batch: stage-II batch size.
         lr: stage-II learning rate.
         max_clips: at most this many clips per split in a cache (LAM has thousands of rows).
+        combine: per cluster, how EgoT2-g and the hard-sharing baseline draw one batch per task per step
+            from datasets of different sizes. Human-human uses ``min_size`` (an epoch ends with the
+            smallest dataset), which keeps LAM's thousands of windows from cycling ASD's 300-frame chunks
+            and TTM's few segments many times an epoch; human-object cycles the smaller datasets
+            (``max_size_cycle``), since LTA has only a few clips and every step is cheap.
     """
 
     world_size: str
@@ -34,12 +39,14 @@ class Schedule:
     batch: int = 16
     lr: float = 1e-3
     max_clips: int | None = None
+    combine: dict[str, str] = field(default_factory=lambda: {"human-object": "max_size_cycle",
+                                                             "human-human": "min_size"})
 
 
 QUICK = Schedule(
     world_size="quick",
     ts_epochs={"oscc": 3, "pnr": 3, "ar": 3, "lta": 2, "lam": 1, "ttm": 3, "asd": 2},
-    stage2_epochs=4, generalist_epochs=4, max_clips=200,
+    stage2_epochs=4, generalist_epochs=10, max_clips=200,
 )
 DEFAULT = Schedule(
     world_size="default",

@@ -250,9 +250,13 @@ class LamConfig:
 
     Args:
         gaze_shift: how far pupils and face turn when a partner looks away, 0..1 (0 = invisible).
+        near_miss: probability that an idle look-away stretch is a near miss: the partner looks just
+            past the wearer (at their shoulder), pupils and face turned by only a tenth of
+            ``gaze_shift``; labelled not looking. Hard negatives: LAM's own difficulty.
     """
 
     gaze_shift: float = 0.8
+    near_miss: float = 0.3
 
 
 @dataclass

@@ -47,7 +47,8 @@ class Partner:
         face_xy: (n, 2) drawn face centre (pixels).
         face_size: (width, height) of the drawn face.
         looking: (n,) bool, looking at the camera wearer.
-        away: (n,) -1 or +1, the side they look to when not looking at the camera.
+        away: (n,) how far and to which side they look when not looking at the camera: -1 or +1, or
+            -0.1 or +0.1 in a near miss (``lam.near_miss``).
         skin, hair, shirt: RGB colours.
         f0: voice pitch in Hz.
     """
@@ -140,17 +141,22 @@ def _utterances(cfg: WorldConfig, n: int, rng: np.random.Generator) -> list[Utte
     return out
 
 
+NEAR_MISS = 0.1  # a near miss turns the eyes and face this fraction of a full look-away
+
+
 def _gaze(cfg: WorldConfig, n: int, person: str, utterances: list[Utterance],
           rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     hh = cfg.human_human
     toward_other = 1 if person == PARTNERS[0] else -1  # partner 1 sits left, partner 2 right
     looking = np.zeros(n, bool)
-    away = np.zeros(n, np.int8)
+    away = np.zeros(n, np.float32)
     f = 0
     while f < n:
         run = int(rng.uniform(0.5, 2.5) * FPS)
         looking[f:f + run] = rng.random() < hh.p_look_idle
         away[f:f + run] = rng.choice([-1, 1])
+        if cfg.lam.near_miss > 0 and not looking[f] and rng.random() < cfg.lam.near_miss:
+            away[f:f + run] *= NEAR_MISS  # draws nothing more when near_miss is 0: the world stays the same
         f += run
     for u in utterances:
         span = slice(u.start, u.end + 1)

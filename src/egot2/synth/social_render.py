@@ -66,7 +66,7 @@ def _blinks(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def _smooth_gaze(p: Partner) -> np.ndarray:
-    target = np.where(p.looking, 0.0, p.away.astype(float))
+    target = np.where(p.looking, 0.0, p.away.astype(np.float64))
     out = np.empty_like(target)
     g = target[0]
     for i, t in enumerate(target):

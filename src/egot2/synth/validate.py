@@ -110,6 +110,7 @@ def validate_world(cfg: WorldConfig) -> None:
     for key in ("p_address_wearer", "p_look_when_wearer_speaks", "p_look_idle"):
         _prob(getattr(hh, key), f"human_human.{key}")
     _prob(cfg.lam.gaze_shift, "lam.gaze_shift")
+    _prob(cfg.lam.near_miss, "lam.near_miss")
     _prob(cfg.asd.idle_mouth, "asd.idle_mouth")
     if not -60 <= cfg.asd.noise_db <= 20:
         raise UserInputError(f"must be in -60..20 dB, got {cfg.asd.noise_db}", field="asd.noise_db")
