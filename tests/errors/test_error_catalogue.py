@@ -57,6 +57,9 @@ MESSAGES = {
                               "{'oscc': {'sha256': '<sha256>', 'size': 'tiny'}}, expected {'oscc': {'sha256': "
                               "'<sha256>', 'size': 'tiny'}}",
     "cache-other-primary": "field 'primary': the cache was extracted for primary 'oscc', the config trains 'ttm'",
+    "train-unfreeze-with-cache": "field 'train.unfreeze_ts': unfrozen TS models train with the translator, which "
+                                 "a feature cache cannot stand in for: use --online --data DATA --ts RUN... instead "
+                                 "of --cache",
     "cache-missing-split": "/val: the cache has no 'val' split",
     "cache-missing-shard": "train/shard-00001.safetensors: the shard is missing (shard-* are numbered without gaps); "
                            "re-run `egot2 extract` to rebuild its clips",
@@ -324,6 +327,11 @@ def test_cache_for_another_primary(finished_run: Path, real_cache: Path, tmp_pat
     run = copy(finished_run, tmp_path / "run")
     argv = ["train", "--primary", "ttm", "--cache", real_cache, "--out", run, "--quiet"]
     check("cache-other-primary", argv, run, real_cache)
+
+
+def test_train_unfreeze_with_cache(real_cache: Path, tmp_path: Path) -> None:
+    check("train-unfreeze-with-cache", [*_train(real_cache, tmp_path / "run"), "train.unfreeze_ts=true"], tmp_path,
+          real_cache)
 
 
 def test_cache_missing_split(finished_run: Path, real_cache: Path, tmp_path: Path) -> None:

@@ -116,3 +116,18 @@ def test_online_training_runs(tiny_world: Path, ts_runs: dict[str, Path], tmp_pa
     info = train_stage2(cfg, None, tmp_path / "run", online=(tiny_world, [ts_runs[t] for t in ("lam", "ttm", "asd")]),
                         progress=False)
     assert 0.0 <= info["val"]["map"] <= 1.0 and (tmp_path / "run" / "model.safetensors").exists()
+
+
+@pytest.mark.parametrize(("primary", "aux"), [("oscc", ["pnr", "ar"]), ("ttm", ["lam", "asd"])])
+def test_each_clip_is_decoded_once(primary: str, aux: list[str], tiny_world: Path, ts_runs: dict[str, Path],
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from egot2.data import media
+
+    reads: list[str] = []
+    frames, audio = media.read_frames, media.read_audio
+    monkeypatch.setattr(media, "read_frames", lambda *a, **k: reads.append("frames") or frames(*a, **k))
+    monkeypatch.setattr(media, "read_audio", lambda *a, **k: reads.append("audio") or audio(*a, **k))
+    builder = online_builder(primary, tiny_world, [ts_runs[t] for t in (primary, *aux)], plan_streams(primary, aux))
+    data = OnlineStreams(primary, tiny_world, "val", builder)
+    data[0]
+    assert reads == (["frames"] if primary == "oscc" else ["frames", "audio"])  # the primary's and every aux model's

@@ -16,6 +16,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ts", type=Path, nargs="+", required=True, help="TS run folders or converted checkpoints")
     p.add_argument("--out", type=Path, required=True, help="cache folder (an interrupted extraction resumes)")
     p.add_argument("--aux", nargs="*", help="auxiliary tasks (default: the paper rule over the given TS models)")
+    p.add_argument("--config", action="append", default=[], type=Path,
+                   help="take the auxiliary tasks and windows from the run config that will train on this cache "
+                   "(e.g. configs/cross_cluster.yaml; repeatable deltas); not with --aux or --windows")
     p.add_argument("--windows", nargs="*", default=[], metavar="TASK=N", help="sliding windows, e.g. ar=3")
     p.add_argument("--float16", action="store_true", help="store tokens as float16")
     p.add_argument("--splits", nargs="*", default=["train", "val", "test"])
@@ -30,13 +33,21 @@ def run(args: argparse.Namespace) -> int:
     from egot2.features.extract import extract
     from egot2.features.precomputed import parse_sources
 
-    windows = {}
+    aux, windows = args.aux, {}
+    if args.config:
+        from egot2.config import load_config
+        from egot2.features.extract import config_aux
+
+        if args.aux is not None or args.windows:
+            raise UserInputError("--config sets the auxiliary tasks and windows: leave out --aux and --windows",
+                                 field="--config")
+        aux, windows = config_aux(load_config(args.config), args.primary)
     for item in args.windows:
         task, _, n = item.partition("=")
         if not n.isdigit():
             raise UserInputError(f"expected TASK=N, got {item!r}", field="--windows")
         windows[task] = int(n)
-    written = extract(args.primary, args.data, args.ts, args.out, aux=args.aux, windows=windows,
+    written = extract(args.primary, args.data, args.ts, args.out, aux=aux, windows=windows,
                       float16=args.float16, splits=args.splits, skip_bad=args.skip_bad, progress=not args.quiet,
                       precomputed=parse_sources(args.precomputed))
     print(json.dumps({"cache": str(args.out), "written": written}))

@@ -34,7 +34,8 @@ def frozen_ts_params(tasks: list[str], size: str = "full") -> int:
 
 def config_params(paths: list[str]) -> list[dict[str, object]]:
     """``[{"config", "method", "primary", "trainable", "total"}]`` for each config file. ``total`` adds
-    the frozen full-size TS models the model reads (as the paper's "All" column)."""
+    the full-size TS models the model reads (as the paper's "All" column); with ``train.unfreeze_ts`` they
+    are trained, and ``trainable`` counts them too (paper Table 4 (c))."""
     rows = []
     for path in paths:
         cfg = load_config([path])
@@ -44,8 +45,9 @@ def config_params(paths: list[str]) -> list[dict[str, object]]:
             if cfg.model.method == "egot2-g" else model_layout(cfg.model)
         ts = frozen_ts_params(list(dict.fromkeys(s.task for s in layouts)))
         primary = None if cfg.model.method == "egot2-g" else cfg.model.primary
+        trainable = counts.trainable + (ts if cfg.train.unfreeze_ts else 0)
         rows.append({"config": path, "method": cfg.model.method, "primary": primary,
-                     "trainable": counts.trainable, "total": counts.total + ts})
+                     "trainable": trainable, "total": counts.total + ts})
     return rows
 
 

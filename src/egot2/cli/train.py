@@ -20,7 +20,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cache", type=Path, help="feature cache made by `egot2 extract` (EgoT2-g: a folder of "
                    "caches, one per task)")
     p.add_argument("--online", action="store_true", help="no cache: run the frozen TS models on every clip "
-                   "(needs --data and --ts; for parity checks)")
+                   "(needs --data and --ts; for parity checks, and for train.unfreeze_ts=true, which trains them)")
     p.add_argument("--data", type=Path, help="data folder (with --online)")
     p.add_argument("--ts", type=Path, nargs="*", default=[], help="TS runs (with --online)")
     p.add_argument("--out", type=Path, required=True, help="run folder to write")
@@ -60,6 +60,9 @@ def run(args: argparse.Namespace) -> int:
                                  field="model.precomputed")
     elif args.cache is None:
         raise UserInputError("give --cache CACHE (made by `egot2 extract`), or --online", field="--cache")
+    if cfg.train.unfreeze_ts and cfg.model.method == "egot2-g":
+        raise UserInputError("train.unfreeze_ts (TS models trained with the translator) is for EgoT2-s and the "
+                             "baselines with --online, not EgoT2-g", field="train.unfreeze_ts")
     devices = int(args.devices) if str(args.devices).isdigit() else args.devices
     if cfg.model.method == "egot2-g":
         from egot2.training.joint import train_generalist

@@ -153,6 +153,10 @@ class TrainConfig:
         memory_cache: stage I: keep decoded clips in memory after the first epoch (small datasets).
         checkpoint_every_steps: also save ``last.ckpt`` every this many training steps inside an epoch, so
             that a killed run loses at most that many steps (0: only after each validation).
+        unfreeze_ts: ablation (paper Table 4 (c)): stage II also trains the TS models it reads (train mode,
+            BatchNorm statistics updated), their gradients from the translator's loss; online only
+            (``egot2 train --online``), and the run keeps the fine-tuned TS models (``RUN/ts/<task>/``).
+        ts_lr: learning rate of the TS models' parameters with ``unfreeze_ts`` (default: ``lr``).
     """
 
     seed: int = 0
@@ -166,8 +170,12 @@ class TrainConfig:
     combine: str = "max_size_cycle"
     memory_cache: bool = False
     checkpoint_every_steps: int = 0
+    unfreeze_ts: bool = False
+    ts_lr: float | None = None
 
     def __post_init__(self) -> None:
+        if self.ts_lr is not None and not self.ts_lr > 0:
+            raise UserInputError(f"must be > 0, got {self.ts_lr}", field="train.ts_lr")
         for name, valid in (("optimizer", OPTIMIZERS), ("scheduler", SCHEDULERS)):
             if getattr(self, name) not in valid:
                 raise UserInputError(f"must be one of {list(valid)}, got {getattr(self, name)!r}", field=f"train.{name}")

@@ -2,34 +2,48 @@
 
 The primary's own model reads the clip exactly as in stage I (the task's dataset item). Every other
 model reads frames resampled to its fps, in the windows the planner places (video-only primaries get
-the video pathway only), and per-frame social models read face crops of the same frames. Used by the
-feature extraction and by online training alike, so cached and online streams are the same numbers.
+the video pathway only); per-frame social models of the primary's cluster read face crops of the same
+frames. Cross-cluster models (paper Appendix A.3) go through the planner too: a human-object model on
+a social clip reads the clip's frames like any auxiliary model, and a social model on a human-object
+clip reads whole frames resized to its input size (there are no face boxes), video pathway only.
+
+Two steps, so that they can run in different places: :meth:`StreamBuilder.inputs` does the CPU work
+(decoding each clip once for every model, resampling, windows, face crops, transforms) and returns
+every model's input batch (:class:`ClipInputs`); :meth:`StreamBuilder.tokens` runs the models and
+assembles the streams. :meth:`StreamBuilder.build` does both without gradients; extraction and frozen
+online training use it, so cached and online streams are the same numbers. Training with unfrozen TS
+models runs :meth:`~StreamBuilder.inputs` in the data loader and :meth:`~StreamBuilder.tokens` in the
+training step.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from egot2.backbones.base import TSModel
-from egot2.data.audio import SAMPLE_RATE, mfcc_rows, read_audio
+from egot2.data.audio import SAMPLE_RATE, mfcc_rows
 from egot2.data.collate import collate
 from egot2.data.datasets.base import ClipDataset, ClipItem
+from egot2.data.media import MEDIA, Media, SharedMedia
 from egot2.data.samplers import slow_indices
-from egot2.data.transforms import task_transform
-from egot2.data.video import RATE, read_frames
+from egot2.data.transforms import FrameTransform, task_transform
+from egot2.data.video import RATE
 from egot2.errors import UserInputError
-from egot2.features.windows import plan_model
+from egot2.features.windows import ModelPlan, plan_model
 from egot2.tasks import get_task
+from egot2.tasks.copies import source_task
 from egot2.translator.layout import InputStream
 
 HOI = ("pnr", "oscc", "ar", "lta")
 SOCIAL = ("lam", "ttm", "asd")
 LAM_WINDOW = 7
+WHOLE_CHUNK = 32  # frames decoded at a time for a social model reading whole frames
 
 
 def _spans(task: str, item: ClipItem, info: Mapping[str, Any]) -> list[tuple[int, int]]:
@@ -63,13 +77,89 @@ def _lam_windows(n: int) -> list[list[int]]:
     return [list(range(s, s + LAM_WINDOW)) for s in starts]
 
 
+@dataclass
+class ModelInput:
+    """One TS model's input batch for one clip, and how its tokens become streams.
+
+    Args:
+        task: the model's task.
+        batch: the model's input: one row (a window the planner placed; inputs of one model and span
+            are concatenated in time, in order), or one row per LAM window over a face track.
+        span: the primary's observed clip the input covers (LTA observes two; 0 otherwise).
+        frames: empty: the rows' tokens are concatenated in time, ``(W, T, D) -> (W * T, D)``; else per
+            row the clip frames it covers, and each frame takes the token of the first row covering it
+            (LAM's 7-frame windows over a face track).
+    """
+
+    task: str
+    batch: dict[str, Tensor]
+    span: int = 0
+    frames: tuple[tuple[int, ...], ...] = ()
+
+
+@dataclass
+class ClipInputs:
+    """Everything the TS models read for one clip of the primary task.
+
+    Args:
+        key: the clip's id.
+        sample: the primary dataset's sample (its labels among it).
+        models: the model inputs, the primary's own first.
+    """
+
+    key: str
+    sample: dict[str, Any]
+    models: list[ModelInput] = field(default_factory=list)
+
+
+def _tensors(batch: Mapping[str, Any]) -> dict[str, Tensor]:
+    return {k: v for k, v in batch.items() if isinstance(v, Tensor)}
+
+
+def _signature(m: ModelInput) -> tuple[Any, ...]:
+    """Inputs with the same signature can run as one batch."""
+    return (m.task, *sorted((k, tuple(v.shape[1:]), v.dtype) for k, v in m.batch.items()))
+
+
+def run_models(inputs: Sequence[ModelInput], models: Mapping[str, nn.Module], group: bool = False
+               ) -> list[dict[str, Tensor]]:
+    """Every input's tokens ``{stream: (rows, T, D)}``, one model call per input; with ``group``, inputs of
+    one model with equal shapes run as one batch (rows concatenated, outputs split back: fewer calls, and
+    BatchNorm statistics over the whole batch when training; the numbers differ from separate calls in
+    the last float bits)."""
+    groups: dict[Any, list[int]] = {}
+    for i, m in enumerate(inputs):
+        groups.setdefault(_signature(m) if group else i, []).append(i)
+    out: list[dict[str, Tensor]] = [{} for _ in inputs]
+    for idx in groups.values():
+        task = inputs[idx[0]].task
+        if len(idx) == 1:
+            out[idx[0]] = models[task].tokens(inputs[idx[0]].batch)
+            continue
+        rows = [next(iter(inputs[i].batch.values())).shape[0] for i in idx]
+        batch = {k: torch.cat([inputs[i].batch[k] for i in idx]) for k in inputs[idx[0]].batch}
+        tokens = models[task].tokens(batch)
+        parts = {name: v.split(rows) for name, v in tokens.items()}
+        for j, i in enumerate(idx):
+            out[i] = {name: p[j] for name, p in parts.items()}
+    return out
+
+
+def _per_frame(tokens: Tensor, frames: tuple[tuple[int, ...], ...]) -> Tensor:
+    """(W, 7, D) window tokens -> (n, D): each frame gets the token of the first window covering it."""
+    per_frame = tokens.new_empty(1 + max(max(w) for w in frames), tokens.shape[-1])
+    for wi in reversed(range(len(frames))):
+        per_frame[torch.tensor(frames[wi])] = tokens[wi]
+    return per_frame
+
+
 class StreamBuilder:
     """Token streams of every TS model for clips of one primary task.
 
     Args:
         primary: the primary task.
         models: ``{task: TS model}`` (eval mode; the primary's own model included).
-        layout: the streams to produce.
+        layout: the streams to produce (precomputed feature streams, which files provide, are left out).
         profile: the data profile (``ego4d`` or ``synth``), which sets every model's frame transform.
         windows: sliding windows per shorter-span auxiliary model (default 1, centred).
     """
@@ -77,94 +167,180 @@ class StreamBuilder:
     def __init__(self, primary: str, models: Mapping[str, TSModel], layout: Sequence[InputStream], profile: str,
                  windows: Mapping[str, int] | None = None) -> None:
         self.primary, self.spec = primary, get_task(primary)
-        self.models, self.layout, self.profile = dict(models), list(layout), profile
+        self.models, self.profile = dict(models), profile
+        self.layout = [s for s in layout if not s.precomputed]  # precomputed features come from files
         self.windows = dict(windows or {})
         self.tasks = list(dict.fromkeys(s.task for s in self.layout))
         missing = [t for t in self.tasks if t not in self.models]
         if missing:
             raise UserInputError(f"no TS model given for {missing} (pass each with --ts)", field="--ts")
-        cross = [t for t in self.tasks if (t in SOCIAL) != (primary in SOCIAL) and t != primary]
-        if cross:
-            raise UserInputError(f"cross-cluster streams {cross} for primary {primary!r} are not supported by "
-                                 "the extractor", field="aux")
+        self.aux = [t for t in self.tasks if t != primary]
+        social = self.spec.cluster == "human-human"
+        self.faces = [t for t in self.aux if social and get_task(t).cluster == "human-human"]
+        self.planned = [t for t in self.aux if t not in self.faces]
+        for t in self.planned:
+            spec = get_task(t)
+            audio = [s.key for s in self.layout if s.task == t and
+                     any(x.name == s.stream and "audio" in x.modalities for x in spec.streams)]
+            if audio:
+                raise UserInputError(f"streams {audio} need audio, which a {primary!r} clip read by a model of "
+                                     "the other cluster does not provide", field="aux")
 
     def wanted(self, task: str) -> set[str]:
+        """The stream names of ``task`` in the layout."""
         return {s.stream for s in self.layout if s.task == task}
 
     @torch.no_grad()
     def build(self, dataset: ClipDataset, index: int, info: Mapping[str, Any]) -> tuple[dict[str, Tensor], dict[str, Any]]:
         """``({"task.stream": (T, D)}, the dataset sample)`` for item ``index`` of the primary's dataset."""
+        return self.finish(self.inputs(dataset, index, info))
+
+    @torch.no_grad()
+    def finish(self, clip: ClipInputs) -> tuple[dict[str, Tensor], dict[str, Any]]:
+        """The streams of one clip's inputs (no gradients) and its sample."""
+        return self.tokens([clip])[0], clip.sample
+
+    def tokens(self, clips: Sequence[ClipInputs], models: Mapping[str, nn.Module] | None = None,
+               group: bool = False) -> list[dict[str, Tensor]]:
+        """Per clip ``{"task.stream": (T, D)}`` in layout order, running ``models`` (default: the builder's;
+        gradients flow when enabled); ``group``: batch equal-shaped inputs of a model (:func:`run_models`)."""
+        flat = [m for c in clips for m in c.models]
+        outs = iter(run_models(flat, self.models if models is None else models, group))
+        return [self._assemble(c, [next(outs) for _ in c.models]) for c in clips]
+
+    def _assemble(self, clip: ClipInputs, outs: list[dict[str, Tensor]]) -> dict[str, Tensor]:
+        parts: dict[int, dict[str, list[Tensor]]] = {}
+        for m, out in zip(clip.models, outs, strict=True):
+            for name, v in out.items():
+                v = _per_frame(v, m.frames) if m.frames else v.reshape(-1, v.shape[-1])  # (rows * T, D)
+                parts.setdefault(m.span, {}).setdefault(f"{m.task}.{name}", []).append(v)
+        spans = {i: {k: torch.cat(v) for k, v in p.items()} for i, p in parts.items()}  # windows in time
+        streams = dict(spans[0])
+        if self.spec.input_clips > 1:  # one pooled token per observed clip and auxiliary model
+            for t in self.aux:
+                rows = [torch.cat([v.mean(0) for k, v in spans[i].items() if k.startswith(f"{t}.")])
+                        for i in sorted(spans)]
+                streams[f"{t}.clip"] = torch.stack(rows)  # (clips, sum of the model's stream dims)
+        return {s.key: streams[s.key] for s in self.layout}
+
+    # -- inputs ---------------------------------------------------------------------------------------
+    def inputs(self, dataset: ClipDataset, index: int, info: Mapping[str, Any]) -> ClipInputs:
+        """Every model's input for item ``index`` of the primary's dataset; the clip is decoded once for all
+        of them (no model runs)."""
         item = dataset.items[index]
-        sample = dataset.load(item)
-        own = self.models[self.primary].tokens(collate([sample]))
-        streams = {f"{self.primary}.{k}": v[0] for k, v in own.items() if k in self.wanted(self.primary)}
-        aux = [t for t in self.tasks if t != self.primary]
-        if aux:
-            build = self._hoi if self.primary in HOI else self._social
-            streams.update(build(item, info, aux))
-        return {s.key: streams[s.key] for s in self.layout}, sample
+        media = SharedMedia(item.video.path)
+        if self.spec.cluster == "human-human":
+            frames, boxes = _faces(self.primary, item)
+            off = item.video.offset
+            f0, f1 = min(frames), max(frames)
+            spans = [(off + f0, off + f1 + 1)]
+            if self.faces:
+                media.expect(off + f for f in frames)
+        else:
+            spans = _spans(self.primary, item, info)
+        plans = [self._plans(start, end) for start, end in spans]
+        for (start, end), plan in zip(spans, plans, strict=True):
+            media.expect(_needed(plan, start, end))
+        sample = dataset.load(item, media)
+        clip = ClipInputs(item.key, sample, [ModelInput(self.primary, _tensors(collate([sample])))])
+        memo: dict[tuple[Any, ...], Tensor] = {}
+        for i, ((start, end), plan) in enumerate(zip(spans, plans, strict=True)):
+            clip.models += self._planned_inputs(item, media, start, end, plan, i, memo)
+        if self.faces:
+            clip.models += self._face_inputs(item, media, frames, boxes, self._own_crops(dataset, sample, frames))
+        return clip
 
-    # -- human-object ---------------------------------------------------------------------------------
-    def _hoi(self, item: ClipItem, info: Mapping[str, Any], aux: list[str]) -> dict[str, Tensor]:
-        per_span: list[dict[str, Tensor]] = []
-        for start, end in _spans(self.primary, item, info):
-            plans = {t: plan_model(self.spec, get_task(t), (end - start) / RATE, windows=self.windows.get(t, 1))
-                     for t in aux}
-            needed = sorted({min(start + f, end - 1) for p in plans.values() for w in p.frames for f in w})
-            raw = read_frames(item.video.path, needed, clip_id=item.key)
-            at = {f: i for i, f in enumerate(needed)}
-            out: dict[str, Tensor] = {}
-            for t, plan in plans.items():
-                tf = task_transform(t, self.profile)
-                chunks: list[dict[str, Tensor]] = []
-                for window in plan.frames:
-                    frames = raw[[at[min(start + f, end - 1)] for f in window]]
-                    x = tf.frames(frames, layout="cthw")  # (3, T, S, S)
-                    batch = {"video": x[None]} if t in ("pnr", "oscc") else \
-                        {"slow": x[:, slow_indices(x.shape[1])][None], "fast": x[None]}
-                    chunks.append(self.models[t].tokens(batch))
-                for name in chunks[0]:
-                    out[f"{t}.{name}"] = torch.cat([c[name][0] for c in chunks], dim=0)  # windows in time
-            per_span.append(out)
-        if self.spec.input_clips > 1:  # one pooled token per observed clip and model
-            pooled = {}
-            for t in aux:
-                rows = [torch.cat([v.mean(0) for k, v in span.items() if k.startswith(f"{t}.")]) for span in per_span]
-                pooled[f"{t}.clip"] = torch.stack(rows)  # (clips, sum of the model's stream dims)
-            return pooled
-        return {k: v for k, v in per_span[0].items() if k.split(".")[1] in self.wanted(k.split(".")[0])}
+    def _plans(self, start: int, end: int) -> dict[str, ModelPlan]:
+        clip_s = (end - start) / RATE
+        return {t: plan_model(self.spec, get_task(t), clip_s, windows=self.windows.get(t, 1)) for t in self.planned}
 
-    # -- human-human ----------------------------------------------------------------------------------
-    def _social(self, item: ClipItem, info: Mapping[str, Any], aux: list[str]) -> dict[str, Tensor]:
-        frames, boxes = _faces(self.primary, item)
-        off = item.video.offset
-        raw = read_frames(item.video.path, [off + f for f in frames], clip_id=item.key)
-        f0, f1 = min(frames), max(frames)
+    def _planned_inputs(self, item: ClipItem, media: SharedMedia, start: int, end: int, plans: dict[str, ModelPlan],
+                        span: int, memo: dict[tuple[Any, ...], Tensor]) -> list[ModelInput]:
+        """The models the planner places on ``[start, end)``, one input per window."""
+        out = []
+        for t, plan in plans.items():
+            family, tf = source_task(t), task_transform(source_task(t), self.profile)
+            idx = tuple(min(start + f, end - 1) for w in plan.frames for f in w)
+            n = len(plan.frames)
+            if family in HOI:
+                x = _transformed(memo, tf, media, item, idx, "cthw", n)  # (W, 3, T, S, S)
+                batch = {"video": x} if family in ("pnr", "oscc") else \
+                    {"slow": x[:, :, slow_indices(x.shape[2])], "fast": x}
+            else:  # a social model on a human-object clip: whole frames, video pathway
+                x = _whole_frames(memo, tf, item, idx)  # (W * T, C, S, S)
+                x = x.view(n, -1, *x.shape[1:])  # (W, T, C, S, S)
+                batch = {"video": x[:, :, 0] if tf.grey else x}
+            out += [ModelInput(t, {k: v[w:w + 1] for k, v in batch.items()}, span) for w in range(n)]
+        return out
+
+    def _own_crops(self, dataset: ClipDataset, sample: Mapping[str, Any], frames: list[int]
+                   ) -> dict[FrameTransform, Tensor]:
+        """The face crops the primary's sample already holds: LAM and TTM items' ``video`` is
+        ``transform.faces`` of the same frames and boxes (T, 3, S, S); ASD's comes from the luma plane."""
+        tf = getattr(dataset, "transform", None)
+        video = sample.get("video")
+        if source_task(self.primary) in ("lam", "ttm") and isinstance(tf, FrameTransform) and \
+                isinstance(video, Tensor) and video.dim() == 4 and video.shape[0] == len(frames):
+            return {tf: video}
+        return {}
+
+    def _face_inputs(self, item: ClipItem, media: SharedMedia, frames: list[int], boxes: np.ndarray,
+                     crops_of: dict[FrameTransform, Tensor]) -> list[ModelInput]:
+        """The primary cluster's social models on the face crops of the clip's frames (``crops_of``: crops
+        already made, by transform)."""
+        off, f0, f1 = item.video.offset, min(frames), max(frames)
+        raw = media.frames(item.video.path, [off + f for f in frames], clip_id=item.key)
         audio = None
         if "audio" in self.spec.modalities:
-            audio = read_audio(item.video.path, (off + f0) / RATE, (off + f1 + 1) / RATE, sample_rate=SAMPLE_RATE,
-                               clip_id=item.key, task=self.primary)
-        out: dict[str, Tensor] = {}
-        for t in aux:
-            tf = task_transform(t, self.profile)
-            crops = tf.faces(raw, boxes)  # (T, C, S, S)
-            if t == "lam":
+            audio = media.audio(item.video.path, (off + f0) / RATE, (off + f1 + 1) / RATE, sample_rate=SAMPLE_RATE,
+                                clip_id=item.key, task=self.primary)
+        out = []
+        for t in self.faces:
+            family, tf = source_task(t), task_transform(source_task(t), self.profile)
+            if tf not in crops_of:
+                crops_of[tf] = tf.faces(raw, boxes)  # (T, C, S, S)
+            crops = crops_of[tf]
+            if family == "lam":
                 wins = _lam_windows(len(frames))
-                tokens = self.models[t].tokens({"video": torch.stack([crops[w] for w in wins])})["frames"]
-                per_frame = torch.empty(len(frames), tokens.shape[-1])
-                for wi in reversed(range(len(wins))):  # the first window covering a frame wins
-                    per_frame[torch.tensor(wins[wi])] = tokens[wi]
-                out["lam.frames"] = per_frame
-            elif t == "ttm":
-                batch: dict[str, Tensor] = {"video": crops[None]}
-                if audio is not None:
-                    batch["audio"] = torch.from_numpy(audio)[None]
-                out.update({f"ttm.{k}": v[0] for k, v in self.models[t].tokens(batch).items()})
-            elif t == "asd":
-                batch = {"video": crops[:, 0][None]}
-                if audio is not None:
-                    mfcc = mfcc_rows(audio, f1 - f0 + 1)
-                    rows = np.concatenate([np.arange(4 * (f - f0), 4 * (f - f0) + 4) for f in frames])
-                    batch["audio"] = torch.from_numpy(mfcc[rows])[None]
-                out.update({f"asd.{k}": v[0] for k, v in self.models[t].tokens(batch).items()})
-        return {k: v for k, v in out.items() if k.split(".")[1] in self.wanted(k.split(".")[0])}
+                video = torch.stack([crops[w] for w in wins])  # (W, 7, C, S, S)
+                out.append(ModelInput(t, {"video": video}, frames=tuple(tuple(w) for w in wins)))
+                continue
+            batch: dict[str, Tensor] = {"video": crops[None] if family == "ttm" else crops[:, 0][None]}
+            if audio is not None and family == "ttm":
+                batch["audio"] = torch.from_numpy(audio)[None]
+            elif audio is not None and family == "asd":
+                mfcc = mfcc_rows(audio, f1 - f0 + 1)
+                rows = np.concatenate([np.arange(4 * (f - f0), 4 * (f - f0) + 4) for f in frames])
+                batch["audio"] = torch.from_numpy(mfcc[rows])[None]
+            out.append(ModelInput(t, batch))
+        return out
+
+
+def _needed(plans: Mapping[str, ModelPlan], start: int, end: int) -> set[int]:
+    """The frames the human-object models read (decoded with the primary's; the social models' whole
+    frames of a human-object clip, every frame at 30 fps, are read in chunks instead)."""
+    return {min(start + f, end - 1) for t, p in plans.items() if source_task(t) in HOI for w in p.frames for f in w}
+
+
+def _transformed(memo: dict[tuple[Any, ...], Tensor], tf: FrameTransform, media: Media, item: ClipItem,
+                 idx: tuple[int, ...], layout: str, clips: int) -> Tensor:
+    """``tf`` applied to frames ``idx`` (split into ``clips`` windows), computed once per clip."""
+    key = (tf, idx, layout, clips)
+    if key not in memo:
+        raw = media.frames(item.video.path, list(idx), clip_id=item.key)  # (len(idx), H, W, 3)
+        x = tf.frames(raw, layout=layout, clips=clips)
+        memo[key] = x[None] if clips == 1 and layout == "cthw" else x
+    return memo[key]
+
+
+def _whole_frames(memo: dict[tuple[Any, ...], Tensor], tf: FrameTransform, item: ClipItem, idx: tuple[int, ...]
+                  ) -> Tensor:
+    """(len(idx), C, S, S): whole frames resized by ``tf``, decoded and transformed ``WHOLE_CHUNK`` at a time
+    (a clip's every frame at full resolution would not fit in memory), computed once per clip."""
+    key = (tf, idx, "whole")
+    if key not in memo:
+        parts = [_transformed({}, tf, MEDIA, item, idx[i:i + WHOLE_CHUNK], "tchw", 1)
+                 for i in range(0, len(idx), WHOLE_CHUNK)]
+        memo[key] = torch.cat(parts)
+    return memo[key]
+

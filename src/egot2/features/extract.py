@@ -4,9 +4,11 @@ the token streams in a feature cache (train / val / test), resumably and atomica
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 
@@ -25,6 +27,8 @@ from egot2.translator.layout import InputStream, plan_streams
 
 SPLITS = ("train", "val", "test")
 META_WAIT_S = 600.0  # how long ranks > 0 wait for rank 0's meta.json
+PREFETCH = 2  # clips whose inputs are prepared ahead of the one the models run on
+T = TypeVar("T")
 
 
 def extraction_dataset(task: str, data: Path, split: str, skip_bad: bool = False):  # noqa: ANN201
@@ -54,6 +58,28 @@ def expected_meta(primary: str, layout: Sequence[InputStream], dims: Mapping[str
     }
 
 
+def config_aux(cfg: Any, primary: str) -> tuple[list[str], dict[str, int]]:
+    """The auxiliary tasks and windows a run of config ``cfg`` reads for clips of ``primary`` (EgoT2-g: the
+    streams of that task's clips, cross-cluster ones included; EgoT2-s and the baselines: the config's
+    layout), so that ``egot2 extract --config CFG`` makes the cache that config trains from."""
+    import dataclasses
+
+    from egot2.methods import generalist_layouts, model_layout
+
+    model = dataclasses.replace(cfg.model, dims={})
+    if model.method == "egot2-g":
+        layouts = generalist_layouts(model)
+        if primary not in layouts:
+            raise UserInputError(f"the config's EgoT2-g answers {list(layouts)}, not {primary!r}", field="--primary")
+        layout = layouts[primary]
+    elif model.primary != primary:
+        raise UserInputError(f"the config trains primary {model.primary!r}, not {primary!r}", field="--primary")
+    else:
+        layout = model_layout(model)
+    tasks = dict.fromkeys(s.task for s in layout if not s.precomputed)
+    return [t for t in tasks if t != primary], dict(model.windows)
+
+
 def _probe_dims(builder: Any, dataset: Any, infos: Mapping[str, Any], built: dict[int, Any]) -> dict[str, int]:
     """Stream dims from building item 0 (kept in ``built`` so that the run does not build it again)."""
     built[0] = builder.build(dataset, 0, infos.get(dataset.items[0].key, {}))
@@ -77,6 +103,7 @@ def extract(
     precomputed: Mapping[str, Path] | None = None,
     rank: int | None = None,
     world_size: int | None = None,
+    prefetch: int = PREFETCH,
 ) -> dict[str, int]:
     """Extract the cache of ``primary`` into ``out``; returns clips written per split (by this process).
 
@@ -100,6 +127,8 @@ def extract(
         precomputed: ``{NAME: folder of {video_uid}.pt}``: Ego4D precomputed features, one more stream
             ``NAME.features`` per clip (:mod:`egot2.features.precomputed`).
         rank, world_size: this process's share (default: ``RANK``/``WORLD_SIZE`` as ``torchrun`` sets them).
+        prefetch: decode and transform this many clips ahead in a background thread, overlapping the TS
+            forwards (0: one clip after the other).
     """
     data, out = Path(data), Path(out)
     get_task(primary)  # an unknown task is named before anything else
@@ -140,15 +169,15 @@ def extract(
             _open_cache(out, meta, rank)
         writer = CacheWriter(out, split, shard_size, shard_prefix(rank, world_size))
         keys = label_keys(primary)
-        firsts = _first_pieces(dataset)[:limit]
+        firsts = first_pieces(dataset)[:limit]
         todo = [(j, i) for j, i in enumerate(firsts)
                 if j % world_size == rank and dataset.items[i].key not in writer.done]
         written[split] = _run(split_builder, dataset, todo, infos, keys, writer, f"extract {primary} {split}",
-                              progress, built)
+                              progress, built, prefetch)
     return written
 
 
-def _first_pieces(dataset: Any) -> list[int]:
+def first_pieces(dataset: Any) -> list[int]:
     """Item indices of the first piece of every clip, in dataset order (TTM pieces of one segment share a
     key: the first piece stands for the clip)."""
     seen: set[str] = set()
@@ -176,17 +205,46 @@ def _open_cache(out: Path, meta: Mapping[str, Any], rank: int, wait_s: float = M
     check_meta(out, meta)
 
 
+def prefetched(make: Callable[[int], T], keys: Sequence[int], depth: int) -> Iterator[T]:
+    """``make(k)`` for each of ``keys`` in order, computed up to ``depth`` ahead in a background thread
+    (0: in line). The clips' decoding and transforms then overlap the TS forwards of earlier clips (PyAV
+    and torch release the GIL while they work); an exception is raised when its clip is reached."""
+    if depth < 1:
+        yield from (make(k) for k in keys)
+        return
+    with ThreadPoolExecutor(1, thread_name_prefix="egot2-inputs") as pool:
+        pending: deque[Future[T]] = deque(pool.submit(make, k) for k in keys[:depth])
+        rest = iter(keys[depth:])
+        try:
+            while pending:
+                result = pending.popleft().result()
+                nxt = next(rest, None)
+                if nxt is not None:
+                    pending.append(pool.submit(make, nxt))
+                yield result
+        finally:
+            for f in pending:
+                f.cancel()
+
+
 def _run(builder: Any, dataset: Any, todo: list[tuple[int, int]], infos: Mapping[str, Any], keys: Sequence[str],
-         writer: CacheWriter, title: str, progress: bool, built: Mapping[int, Any] | None = None) -> int:
+         writer: CacheWriter, title: str, progress: bool, built: Mapping[int, Any] | None = None,
+         prefetch: int = PREFETCH) -> int:
     """Build and write the clips ``todo`` (``(position in the split, item index)`` each); ``built`` holds
-    builds already made (item index -> (streams, sample))."""
+    builds already made (item index -> (streams, sample)). Each clip's inputs are prepared ``prefetch``
+    clips ahead (:func:`prefetched`) while the models run on the current one."""
     from rich.progress import Progress
+
+    built = built or {}
+
+    def prepare(i: int) -> Any:
+        return None if i in built else builder.inputs(dataset, i, infos.get(dataset.items[i].key, {}))
 
     with Progress(disable=not progress, transient=True) as bar:
         task = bar.add_task(title, total=len(todo))
-        for order, i in todo:
+        for (order, i), clip in zip(todo, prefetched(prepare, [i for _, i in todo], prefetch), strict=True):
             item = dataset.items[i]
-            streams, sample = (built or {}).get(i) or builder.build(dataset, i, infos.get(item.key, {}))
+            streams, sample = built[i] if clip is None else builder.finish(clip)
             labels = {k: torch.as_tensor(sample[k]) for k in keys if k in sample}
             writer.add(CacheItem(item.key, {k: v.contiguous() for k, v in streams.items()}, labels,
                                  dict(infos.get(item.key, {})), order))

@@ -238,8 +238,16 @@ class WithPrecomputed:
 
     def build(self, dataset: Any, index: int, info: Mapping[str, Any]) -> tuple[dict[str, Tensor], dict[str, Any]]:
         """The builder's streams and sample, plus one ``NAME.features`` (T, D) per source."""
-        streams, sample = self.builder.build(dataset, index, info)
-        spans = self.spans[dataset.items[index].key]
+        return self.finish(self.inputs(dataset, index, info))
+
+    def inputs(self, dataset: Any, index: int, info: Mapping[str, Any]) -> Any:
+        """The builder's model inputs of one clip (:meth:`egot2.features.builder.StreamBuilder.inputs`)."""
+        return self.builder.inputs(dataset, index, info)
+
+    def finish(self, clip: Any) -> tuple[dict[str, Tensor], dict[str, Any]]:
+        """The builder's streams of ``clip`` and its sample, plus one ``NAME.features`` (T, D) per source."""
+        streams, sample = self.builder.finish(clip)
+        spans = self.spans[clip.key]
         for name, source in self.sources.items():
             streams[f"{name}.{STREAM}"] = source.tokens(spans)
         return streams, sample

@@ -27,6 +27,7 @@ from egot2.training.module import TaskModule
 from egot2.training.resume import best_checkpoint, eval_loader, resume_path, train_loader, trainer_options
 from egot2.training.runs import load_run, save_run
 from egot2.training.scoring import score
+from egot2.utils.params import count_parameters
 
 
 def resolve_dims(cfg: Config, cache: Path) -> Config:
@@ -60,17 +61,24 @@ def fit_loaders(train: Dataset, val: Dataset, batch: int, seed: int) -> tuple[Da
     return train_loader(train, batch, seed, collate_cached), eval_loader(val, batch, collate_cached)
 
 
-def _online_loaders(cfg: Config, data: Path, ts: list[Path]) -> tuple[Config, DataLoader, DataLoader]:
-    """Loaders that run the frozen TS models on every clip as it is loaded (``--online``)."""
-    from egot2.features.online import OnlineStreams, online_builder
+def _online_loaders(cfg: Config, data: Path, ts: list[Path]) -> tuple[Config, DataLoader, DataLoader, Any, Any]:
+    """Loaders that run the TS models on every clip (``--online``): the frozen models in the loader, or,
+    with ``train.unfreeze_ts``, only the decoding there (the models then run in the training step).
+    Returns the config with the streams' dims, the loaders, the stream builder and the loaded models."""
+    from egot2.features.online import OnlineInputs, OnlineStreams, collate_inputs, load_models, online_builder
 
     layout = model_layout(dataclasses.replace(cfg.model, dims={}))
-    builder = online_builder(cfg.model.primary, Path(data), ts, layout, cfg.model.windows)
-    sets = {s: OnlineStreams(cfg.model.primary, Path(data), s, builder) for s in ("train", "val")}
-    probe = sets["val"][0]["streams"]
+    loaded = load_models(ts)
+    builder = online_builder(cfg.model.primary, Path(data), ts, layout, cfg.model.windows, models=loaded)
+    kind, collate = (OnlineInputs, collate_inputs) if cfg.train.unfreeze_ts else (OnlineStreams, collate_cached)
+    sets = {s: kind(cfg.model.primary, Path(data), s, builder) for s in ("train", "val")}
+    first = sets["val"][0]
+    probe = first["streams"] if "streams" in first else builder.finish(first["inputs"])[0]
     model = dataclasses.replace(cfg.model, dims={**{k: int(v.shape[-1]) for k, v in probe.items()}, **cfg.model.dims})
     cfg = dataclasses.replace(cfg, model=model)
-    return cfg, *fit_loaders(sets["train"], sets["val"], cfg.train.batch_size, cfg.train.seed)
+    loaders = (train_loader(sets["train"], cfg.train.batch_size, cfg.train.seed, collate),
+               eval_loader(sets["val"], cfg.train.batch_size, collate))
+    return cfg, *loaders, builder, loaded
 
 
 def train_stage2(
@@ -85,14 +93,20 @@ def train_stage2(
     progress: bool = True,
     max_steps: int = -1,
 ) -> dict[str, Any]:
-    """Train ``cfg.model`` on the cache's train split (or ``online=(data, ts runs)``: the frozen TS models
-    run on every clip), keep the best checkpoint by the official validation metric, and write the run
-    folder. Returns ``run.json``'s content."""
+    """Train ``cfg.model`` on the cache's train split (or ``online=(data, ts runs)``: the TS models run on
+    every clip; with ``train.unfreeze_ts`` they train too), keep the best checkpoint by the official
+    validation metric, and write the run folder. Returns ``run.json``'s content."""
     out = Path(out)
     get_task(cfg.model.primary)  # an unknown task is named before anything else
+    unfreeze = cfg.train.unfreeze_ts
+    if unfreeze and online is None:
+        raise UserInputError("unfrozen TS models train with the translator, which a feature cache cannot stand "
+                             "in for: use --online --data DATA --ts RUN... instead of --cache",
+                             field="train.unfreeze_ts")
     ckpt_path = resume_path(out, resume)  # a bad checkpoint is refused before anything is written
+    builder = loaded = None
     if online is not None:
-        cfg, train, val = _online_loaders(cfg, *online)
+        cfg, train, val, builder, loaded = _online_loaders(cfg, *online)
     else:
         cache = Path(cache)
         cfg = resolve_dims(cfg, cache)
@@ -103,7 +117,12 @@ def train_stage2(
     model = build_model(cfg.model)
     keys = [s.key for s in model_layout(cfg.model)]
     spec = get_task(cfg.model.primary)
-    module = TaskModule(model, spec, cfg.train, translator_forward)
+    if unfreeze:
+        from egot2.training.unfrozen import UnfrozenModule, WithTS, unfrozen_forward
+
+        module: TaskModule = UnfrozenModule(WithTS(model, builder), spec, cfg.train, unfrozen_forward).train()
+    else:
+        module = TaskModule(model, spec, cfg.train, translator_forward)
     ckpt = best_checkpoint(out)
     trainer = L.Trainer(
         max_epochs=cfg.train.epochs, max_steps=max_steps, accelerator="cpu", devices=devices,
@@ -116,13 +135,45 @@ def train_stage2(
     if ckpt.best_model_path:
         best = torch.load(ckpt.best_model_path, map_location="cpu", weights_only=True)["state_dict"]
         module.load_state_dict(best)
-    scores = score_split(module.model, cfg, cache, "val") if cache is not None else module.last_scores
-    info = {"method": cfg.model.method, "primary": cfg.model.primary, "cache": str(cache),
-            "streams": keys, "val": scores, "train_seconds": time.perf_counter() - start,
-            "best_checkpoint": ckpt.best_model_path or None}
+    module.eval()
+    if cache is not None:
+        scores = score_split(model, cfg, cache, "val")
+    else:  # the best weights (the fine-tuned TS models' too) on the clips `egot2 eval` scores
+        scores = score(spec, *predict_online(model, cfg, Path(online[0]), builder, "val")[:3])
+    info: dict[str, Any] = {
+        "method": cfg.model.method, "primary": cfg.model.primary, "cache": None if cache is None else str(cache),
+        "streams": keys, "val": scores, "train_seconds": time.perf_counter() - start,
+        "best_checkpoint": ckpt.best_model_path or None, "trainable_params": count_parameters(module.model).trainable}
+    if online is not None:
+        info["online"] = {"data": str(Path(online[0]).resolve()), "ts": [str(Path(p).resolve()) for p in online[1]]}
     if trainer.is_global_zero:
-        save_run(out, module.model, cfg, info)
+        if unfreeze:
+            from egot2.training.unfrozen import save_ts_models
+
+            info.update(unfreeze_ts=True)
+            info["online"]["ts"] = save_ts_models(out, module.model, loaded, cfg.train)
+        save_run(out, model, cfg, info)
     return info
+
+
+@torch.no_grad()
+def predict_online(model: torch.nn.Module, cfg: Config, data: Path, builder: Any, split: str, batch: int = 64
+                   ) -> tuple[list[dict[str, torch.Tensor]], list[dict[str, torch.Tensor]], list[dict[str, Any]],
+                              list[str]]:
+    """Model outputs over a data split with the TS models of ``builder`` run on every clip (the first piece
+    of each, as a cache holds them): (outputs, labels, infos, ids) per batch, as :func:`predict_split`."""
+    from egot2.features.online import OnlineStreams
+
+    loader = DataLoader(OnlineStreams(cfg.model.primary, Path(data), split, builder, first_pieces=True),
+                        batch_size=batch, collate_fn=collate_cached, num_workers=0)
+    model.eval()
+    outs, labels, infos, ids = [], [], [], []
+    for b in loader:
+        outs.append({k: v for k, v in translator_forward(model, b).items() if k != "attention"})
+        labels.append(b["labels"])
+        infos.extend(b["infos"])
+        ids.extend(b["ids"])
+    return outs, labels, infos, ids
 
 
 @torch.no_grad()
@@ -157,6 +208,10 @@ def evaluate_run(run: Path, split: str = "val", cache: Path | None = None, predi
     the one the cache was extracted from) holds its annotation file, the file is scored with
     :func:`egot2.evaluation.evaluate` (``scored_by: "evaluate"``); a labelled split without annotations
     is scored from the cache (``"cache"``); a test split is only written (``metrics`` empty).
+
+    A run trained ``--online`` without a cache runs its TS models again on the data folder's clips (a run
+    with ``train.unfreeze_ts``: its fine-tuned ones, ``RUN/ts/<task>/``); given a cache, such a run is
+    evaluated from it only if the cache holds the streams of those fine-tuned models.
     """
     import warnings
 
@@ -167,7 +222,6 @@ def evaluate_run(run: Path, split: str = "val", cache: Path | None = None, predi
         from egot2.training.joint import evaluate_generalist_run
 
         return evaluate_generalist_run(Path(run), split, cache, predictions, data)
-    cache = Path(cache or info["cache"])
     if data is not None and not Path(data).is_dir():
         raise UserInputError("data folder not found", file=data, field="--data")
     model = build_model(cfg.model)
@@ -176,8 +230,23 @@ def evaluate_run(run: Path, split: str = "val", cache: Path | None = None, predi
         raise UserInputError(f"weights do not fit the model: missing {missing[:5]}, unexpected {unexpected[:5]}",
                              file=Path(run) / "model.safetensors")
     task, labelled = cfg.model.primary, split != "test"
-    outs, labels, infos, ids = predict_split(model, cfg, cache, split)
-    annotations = submission.find_annotations(task, split, data or read_meta(cache).get("data"))
+    online = info.get("online")
+    ts = [p if Path(p).is_absolute() else Path(run) / p for p in (online or {}).get("ts", [])]
+    if cache is None and info.get("cache") is None and online:  # an online run: the TS models run again
+        from egot2.features.online import online_builder
+
+        data = Path(data or online["data"])
+        layout = model_layout(dataclasses.replace(cfg.model, dims={}))
+        builder = online_builder(task, data, ts, layout, cfg.model.windows)
+        outs, labels, infos, ids = predict_online(model, cfg, data, builder, split)
+        source = "online"
+    else:
+        cache = Path(cache or info["cache"])
+        if info.get("unfreeze_ts"):
+            _check_fine_tuned(cache, ts)
+        outs, labels, infos, ids = predict_split(model, cfg, cache, split)
+        data, source = data or read_meta(cache).get("data"), "cache"
+    annotations = submission.find_annotations(task, split, data)
     path: Path | None = Path(predictions or submission.predictions_path(run, task, split))
     try:
         submission.write_predictions(task, outs, infos, ids, path,
@@ -197,5 +266,18 @@ def evaluate_run(run: Path, split: str = "val", cache: Path | None = None, predi
                                  f"annotated item?): {exc.detail}", file=exc.file, field=exc.field) from None
         result.update(metrics=official["metrics"], scored_by="evaluate", annotations=str(annotations))
     elif labelled:
-        result.update(metrics=score(get_task(task), outs, labels, infos), scored_by="cache")
+        result.update(metrics=score(get_task(task), outs, labels, infos), scored_by=source)
     return result
+
+
+def _check_fine_tuned(cache: Path, ts: list[Path]) -> None:
+    """A run with fine-tuned TS models reads a cache only if it was extracted with those models."""
+    from egot2.backbones.zoo import WEIGHTS, file_sha256
+
+    have = read_meta(cache).get("ts", {})
+    for path in ts:
+        task = Path(path).name
+        if have.get(task, {}).get("sha256") != file_sha256(Path(path) / WEIGHTS):
+            raise UserInputError(f"the run fine-tuned its TS models (train.unfreeze_ts) but the cache holds the "
+                                 f"streams of another {task!r} model: extract it with `--ts {path}` (and the run's "
+                                 "other TS models), or evaluate without --cache", file=cache / "meta.json", field="ts")

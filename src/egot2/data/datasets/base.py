@@ -20,6 +20,7 @@ from torch.utils.data import Dataset
 
 from egot2.data.audio import AUDIO_TOLERANCE_S
 from egot2.data.layout import VideoRef
+from egot2.data.media import MEDIA, Media
 from egot2.data.video import RATE, check_frames, probe_video
 from egot2.errors import UserInputError
 
@@ -119,8 +120,8 @@ class ClipDataset(Dataset):
             self._skip(item.key, exc)
             return {"skipped": item.key, "reason": str(exc)}
 
-    def load(self, item: ClipItem) -> dict[str, Any]:  # pragma: no cover - abstract
-        """Decode one item into its sample dict."""
+    def load(self, item: ClipItem, media: Media = MEDIA) -> dict[str, Any]:  # pragma: no cover - abstract
+        """Decode one item into its sample dict, reading frames and audio through ``media``."""
         raise NotImplementedError
 
     def skip_report(self) -> str:

@@ -22,9 +22,9 @@ import torch
 from egot2.data.annotations import LtaAction, load_lta, load_lta_taxonomy, load_oscc_pnr
 from egot2.data.datasets.base import ClipDataset, ClipItem
 from egot2.data.layout import DataRoot, VideoRef, resolve_root
+from egot2.data.media import MEDIA, Media
 from egot2.data.samplers import ar_frame_indices, nearest_index, pnr_frame_indices, slow_indices
 from egot2.data.transforms import FrameTransform, profile_for_root, task_transform
-from egot2.data.video import read_frames
 from egot2.errors import UserInputError
 
 
@@ -76,9 +76,9 @@ class PnrOsccDataset(ClipDataset):
                                   "parent_end_frame", data=d))
         super().__init__(items, task=task, skip_bad=skip_bad)
 
-    def load(self, item: ClipItem) -> dict[str, Any]:
+    def load(self, item: ClipItem, media: Media = MEDIA) -> dict[str, Any]:
         frames = item.data["frames"]
-        video = self.transform.frames(read_frames(item.video.path, frames, clip_id=item.key), layout="cthw")
+        video = self.transform.frames(media.frames(item.video.path, frames, clip_id=item.key), layout="cthw")
         out = {"video": video, "key": item.key, "unique_id": item.key,  # video (3, 16, S, S)
                "frames": torch.tensor(frames)}
         for k in ("label", "state_change"):
@@ -141,10 +141,10 @@ class ArDataset(_SlowFastMixin, ClipDataset):
             items.append(ClipItem(a.key, _action_ref(data, a), last, "action_clip_end_frame", data=d))
         super().__init__(items, task="ar", skip_bad=skip_bad)
 
-    def load(self, item: ClipItem) -> dict[str, Any]:
+    def load(self, item: ClipItem, media: Media = MEDIA) -> dict[str, Any]:
         d = item.data
         idx = [item.video.offset + f for f in self._indices(d["start"], d["end"])]
-        slow, fast = self._pathways(read_frames(item.video.path, idx, clip_id=item.key))
+        slow, fast = self._pathways(media.frames(item.video.path, idx, clip_id=item.key))
         out: dict[str, Any] = {"slow": slow, "fast": fast, "key": item.key, "clip_uid": d["clip_uid"],
                                "action_idx": d["action_idx"]}
         if self.labelled:
@@ -176,10 +176,10 @@ class LtaDataset(_SlowFastMixin, ClipDataset):
             items.append(ClipItem(w.key, _action_ref(data, w.inputs[-1]), last, "action_clip_end_frame", data=d))
         super().__init__(items, task="lta", skip_bad=skip_bad)
 
-    def load(self, item: ClipItem) -> dict[str, Any]:
+    def load(self, item: ClipItem, media: Media = MEDIA) -> dict[str, Any]:
         d = item.data
         idx = [item.video.offset + f for s, e in d["spans"] for f in self._indices(s, e)]
-        frames = read_frames(item.video.path, idx, clip_id=item.key)  # (2 * 32, H, W, 3)
+        frames = media.frames(item.video.path, idx, clip_id=item.key)  # (2 * 32, H, W, 3)
         fast = self.transform.frames(frames, layout="cthw", clips=len(d["spans"]))  # (2, 3, 32, S, S)
         out: dict[str, Any] = {"slow": fast[:, :, slow_indices(fast.shape[2])], "fast": fast, "key": item.key,
                                "clip_uid": d["clip_uid"]}

@@ -24,12 +24,13 @@ import numpy as np
 import torch
 
 from egot2.data.annotations import AvClip, TrackBox, load_av
-from egot2.data.audio import SAMPLE_RATE, mfcc_rows, read_audio
+from egot2.data.audio import SAMPLE_RATE, mfcc_rows
 from egot2.data.datasets.base import ClipDataset, ClipItem
 from egot2.data.layout import DataRoot, VideoRef, resolve_root
+from egot2.data.media import MEDIA, Media
 from egot2.data.samplers import chunk_positions, ttm_pieces, window_around
 from egot2.data.transforms import FrameTransform, profile_for_root, task_transform
-from egot2.data.video import RATE, read_frames
+from egot2.data.video import RATE
 from egot2.metrics.asd_frames import asd_tracks
 
 
@@ -85,9 +86,9 @@ class LamDataset(ClipDataset):
             items.append(ClipItem(row.key, refs[row.clip_uid], max(window), "tracking_paths[].track[].frame", data=d))
         super().__init__(items, task="lam", skip_bad=skip_bad)
 
-    def load(self, item: ClipItem) -> dict[str, Any]:
+    def load(self, item: ClipItem, media: Media = MEDIA) -> dict[str, Any]:
         d = item.data
-        frames = read_frames(item.video.path, [item.video.offset + f for f in d["frames"]], clip_id=item.key)
+        frames = media.frames(item.video.path, [item.video.offset + f for f in d["frames"]], clip_id=item.key)
         out: dict[str, Any] = {"video": self.transform.faces(frames, np.array(d["boxes"])), "key": item.key,
                                "clip_uid": d["clip_uid"], "frame": d["frame"], "track_id": d["track_id"],
                                "box": torch.tensor(d["box"], dtype=torch.float64)}
@@ -136,16 +137,16 @@ class TtmDataset(ClipDataset):
                                       data=d))
         super().__init__(items, task="ttm", skip_bad=skip_bad)
 
-    def load(self, item: ClipItem) -> dict[str, Any]:
+    def load(self, item: ClipItem, media: Media = MEDIA) -> dict[str, Any]:
         d = item.data
         span = list(range(d["start"], d["end"] + 1))
         if self.num_frames is not None:
             span = [span[int(i)] for i in np.linspace(0, len(span) - 1, self.num_frames).round()]
         off = item.video.offset
-        frames = read_frames(item.video.path, [off + f for f in span], clip_id=item.key)
+        frames = media.frames(item.video.path, [off + f for f in span], clip_id=item.key)
         nan = (np.nan,) * 4
         boxes = np.array([d["boxes"].get(f, nan) for f in span], dtype=np.float64)
-        audio = read_audio(item.video.path, (off + d["start"]) / RATE, (off + d["end"] + 1) / RATE,
+        audio = media.audio(item.video.path, (off + d["start"]) / RATE, (off + d["end"] + 1) / RATE,
                            clip_id=item.key, task="ttm")
         out: dict[str, Any] = {"video": self.transform.faces(frames, boxes), "audio": torch.from_numpy(audio),
                                "key": item.key, "clip_uid": d["clip_uid"], "idx": d["idx"], "piece": d["piece"],
@@ -183,18 +184,18 @@ class AsdDataset(ClipDataset):
                                           "tracking_paths[].track[].frame", audio=True, data=d))
         super().__init__(items, task="asd", skip_bad=skip_bad)
 
-    def load(self, item: ClipItem) -> dict[str, Any]:
+    def load(self, item: ClipItem, media: Media = MEDIA) -> dict[str, Any]:
         d = item.data
         off, frames = item.video.offset, d["frames"]
         grey = "gray" if self.transform.grey else "rgb24"  # the decoder's luma plane: no colour conversion
         boxes = np.array(d["boxes"], dtype=np.float64)  # (T, 4) x1 y1 x2 y2
         x0, y0 = (max(int(np.floor(v)) - 1, 0) for v in boxes[:, :2].min(0))
         x1, y1 = (int(np.ceil(v)) + 1 for v in boxes[:, 2:].max(0))
-        pixels = read_frames(item.video.path, [off + f for f in frames], clip_id=item.key, pixels=grey,
+        pixels = media.frames(item.video.path, [off + f for f in frames], clip_id=item.key, pixels=grey,
                              crop=(x0, y0, x1, y1))  # only the track's region of each frame
         video = self.transform.faces(pixels, boxes - [x0, y0, x0, y0])[:, 0]  # (T, S, S)
         f0, f1 = min(frames), max(frames)
-        audio = read_audio(item.video.path, (off + f0) / RATE, (off + f1 + 1) / RATE, sample_rate=SAMPLE_RATE,
+        audio = media.audio(item.video.path, (off + f0) / RATE, (off + f1 + 1) / RATE, sample_rate=SAMPLE_RATE,
                            clip_id=item.key, task="asd")
         mfcc = mfcc_rows(audio, f1 - f0 + 1)  # (4 * span, 13)
         rows = np.concatenate([np.arange(4 * (f - f0), 4 * (f - f0) + 4) for f in frames])
