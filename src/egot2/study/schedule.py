@@ -45,8 +45,8 @@ class Schedule:
 
 QUICK = Schedule(
     world_size="quick",
-    ts_epochs={"oscc": 3, "pnr": 3, "ar": 3, "lta": 2, "lam": 1, "ttm": 3, "asd": 2},
-    stage2_epochs=4, generalist_epochs=10, max_clips=200,
+    ts_epochs={"oscc": 3, "pnr": 3, "ar": 2, "lta": 2, "lam": 1, "ttm": 3, "asd": 2},
+    stage2_epochs=4, generalist_epochs=10, max_clips=100,
 )
 DEFAULT = Schedule(
     world_size="default",
