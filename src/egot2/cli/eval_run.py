@@ -10,7 +10,8 @@ NAME = "eval"
 HELP = ("Write a trained run's prediction file for its cache's val (or test) split and report the official "
         "metrics of that file.")
 
-SOURCES = {"evaluate": "official evaluation of the prediction file", "cache": "scored from the cache"}
+SOURCES = {"evaluate": "official evaluation of the prediction file", "cache": "scored from the cache",
+           "online": "scored from the labels of an online run"}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -36,6 +36,7 @@ def write_and_score(
     path: Path | None,
     data: str | Path | None,
     explicit: bool = False,
+    source: str = "cache",
 ) -> dict[str, Any]:
     """Write ``task``'s prediction file to ``path`` and score it.
 
@@ -47,6 +48,8 @@ def write_and_score(
         path: where to write (None: a task without a prediction format, scored from the cache).
         data: the data folder holding the annotation files (None: score from the cache).
         explicit: the user named the path, so a file that cannot be written is an error, not a warning.
+        source: ``scored_by`` when a labelled split is scored without the annotation file (where the
+            labels came from: ``cache``, or ``online`` for a run whose TS models ran again).
 
     Returns:
         ``{"task", "split", "metrics", "predictions", "scored_by"}`` (plus ``"annotations"`` when the file
@@ -75,5 +78,5 @@ def write_and_score(
                                  f"annotated item?): {exc.detail}", file=exc.file, field=exc.field) from None
         result.update(metrics=official["metrics"], scored_by="evaluate", annotations=str(annotations))
     elif labelled:
-        result.update(metrics=score(get_task(task), outputs, labels, infos), scored_by="cache")
+        result.update(metrics=score(get_task(task), outputs, labels, infos), scored_by=source)
     return result

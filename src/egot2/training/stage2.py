@@ -213,9 +213,8 @@ def evaluate_run(run: Path, split: str = "val", cache: Path | None = None, predi
     with ``train.unfreeze_ts``: its fine-tuned ones, ``RUN/ts/<task>/``); given a cache, such a run is
     evaluated from it only if the cache holds the streams of those fine-tuned models.
     """
-    import warnings
-
-    from egot2.evaluation import evaluate, submission
+    from egot2.evaluation import submission
+    from egot2.evaluation.run_files import write_and_score
 
     cfg, info, weights = load_run(Path(run))
     if cfg.model.method == "egot2-g":
@@ -229,7 +228,7 @@ def evaluate_run(run: Path, split: str = "val", cache: Path | None = None, predi
     if missing or unexpected:
         raise UserInputError(f"weights do not fit the model: missing {missing[:5]}, unexpected {unexpected[:5]}",
                              file=Path(run) / "model.safetensors")
-    task, labelled = cfg.model.primary, split != "test"
+    task = cfg.model.primary
     online = info.get("online")
     ts = [p if Path(p).is_absolute() else Path(run) / p for p in (online or {}).get("ts", [])]
     if cache is None and info.get("cache") is None and online:  # an online run: the TS models run again
@@ -246,28 +245,9 @@ def evaluate_run(run: Path, split: str = "val", cache: Path | None = None, predi
             _check_fine_tuned(cache, ts)
         outs, labels, infos, ids = predict_split(model, cfg, cache, split)
         data, source = data or read_meta(cache).get("data"), "cache"
-    annotations = submission.find_annotations(task, split, data)
-    path: Path | None = Path(predictions or submission.predictions_path(run, task, split))
-    try:
-        submission.write_predictions(task, outs, infos, ids, path,
-                                     cover=submission.annotated_ids(task, annotations, split))
-    except UserInputError as exc:
-        if predictions is not None:
-            raise
-        warnings.warn(f"no prediction file written: {exc}", stacklevel=2)
-        path = None
-    result: dict[str, Any] = {"task": task, "split": split, "metrics": {}, "predictions": str(path) if path else None,
-                              "scored_by": None}
-    if labelled and annotations is not None and path is not None:
-        try:
-            official = evaluate(task, annotations, path)
-        except UserInputError as exc:
-            raise UserInputError(f"official evaluation against {annotations} failed (does the cache hold every "
-                                 f"annotated item?): {exc.detail}", file=exc.file, field=exc.field) from None
-        result.update(metrics=official["metrics"], scored_by="evaluate", annotations=str(annotations))
-    elif labelled:
-        result.update(metrics=score(get_task(task), outs, labels, infos), scored_by=source)
-    return result
+    path = Path(predictions or submission.predictions_path(run, task, split))
+    return write_and_score(task, split, outs, labels, infos, ids, path, data, explicit=predictions is not None,
+                           source=source)
 
 
 def _check_fine_tuned(cache: Path, ts: list[Path]) -> None:
