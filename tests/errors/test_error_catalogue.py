@@ -5,7 +5,6 @@ changed, none added or removed)."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import json
 import re
@@ -17,6 +16,7 @@ import pytest
 import torch
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
+from tests.artefacts import snapshot
 
 from distributed.caches import oscc_cache
 from egot2.backbones import build_ts_model
@@ -111,14 +111,6 @@ def cli(*argv: object) -> tuple[int, str]:
 def _pattern(message: str) -> str:
     return re.sub(r"<\w+>", r"[^' ]+", re.escape(message).replace("\\<", "<").replace("\\>", ">"))
 
-
-def snapshot(*roots: Path) -> dict[str, str]:
-    """Every file and folder under ``roots`` with its content hash."""
-    out = {}
-    for root in roots:
-        for p in sorted([root, *root.rglob("*")]) if root.exists() else []:
-            out[str(p)] = hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
-    return out
 
 
 def check(entry: str, argv: list[object], *artefacts: Path) -> None:

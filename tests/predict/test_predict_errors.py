@@ -3,13 +3,13 @@ the file and the field, no traceback, nothing written."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 import shutil
 from pathlib import Path
 
 import pytest
 import torch
+from tests.artefacts import snapshot
 
 from egot2.backbones import build_ts_model
 from egot2.config.schema import TrainConfig
@@ -36,13 +36,6 @@ def _pattern(message: str) -> str:
     pattern = re.escape(message).replace("\\<", "<").replace("\\>", ">").replace("CACHE/", r"\S+/")
     return re.sub(r"<\w+>", r"[^' ]+", pattern)
 
-
-def snapshot(*roots: Path) -> dict[str, str]:
-    out = {}
-    for root in roots:
-        for p in sorted([root, *root.rglob("*")]) if root.exists() else []:
-            out[str(p)] = hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
-    return out
 
 
 def check(argv: list[object], message: str, *artefacts: Path) -> str:
