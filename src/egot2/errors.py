@@ -38,3 +38,11 @@ class UserInputError(EgoT2Error, ValueError):
             parts.append(f"field '{field}'")
         prefix = ": ".join(parts)
         super().__init__(f"{prefix}: {message}" if prefix else message)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # pickled whole (file and field too), so that an error raised in a worker process reads the same
+        return _rebuild_user_input_error, (self.detail, self.file, self.field)
+
+
+def _rebuild_user_input_error(message: str, file: str | None, field: str | None) -> UserInputError:
+    return UserInputError(message, file=file, field=field)

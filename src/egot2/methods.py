@@ -85,7 +85,8 @@ def _egot2g(cfg: ModelConfig) -> nn.Module:
 
     layouts = generalist_layouts(cfg)
     g = cfg.generalist
-    return EgoT2G([get_task(t) for t in layouts], union_layout(layouts), cfg.translator, g.decoder_layers, g.max_len)
+    return EgoT2G([get_task(t) for t in layouts], union_layout(layouts), cfg.translator, g.decoder_layers, g.max_len,
+                  frame_answer_dropout=g.frame_answer_dropout, frame_decoding=g.frame_decoding)
 
 
 def _egot2s(cfg: ModelConfig) -> nn.Module:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from egot2.config import ModelConfig, TranslatorConfig
@@ -115,10 +116,14 @@ def test_generalist_layouts_paper_rules() -> None:
     assert isinstance(model, EgoT2G) and "pnr__clip" not in model.encoder.proj  # shares pnr.tokens' projection
 
 
-def test_per_frame_answers_align_with_frames() -> None:
-    """ASD: the decoder's step p must read frame p; learnt from 400 clips and generalised to new ones."""
+@pytest.mark.parametrize("decoding", ["greedy", "parallel"])
+def test_per_frame_answers_align_with_frames(decoding: str) -> None:
+    """ASD: the decoder's step p must read frame p; learnt from 400 clips and generalised to new ones
+    (``parallel``: trained with every previous answer hidden, answered in one pass)."""
     torch.manual_seed(0)
     model = _small_hh()
+    model.frame_decoding = decoding
+    model.frame_answer_dropout = 1.0 if decoding == "parallel" else 0.0
     g = torch.Generator().manual_seed(0)
 
     def clips(n: int) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
@@ -135,5 +140,86 @@ def test_per_frame_answers_align_with_frames() -> None:
         opt.step()
     val, val_labels = clips(48)
     model.eval()
-    acc = (model.generate(val, "asd", frames=5).labels["label"] == val_labels).float().mean().item()
+    out = model.generate(val, "asd", frames=5)
+    acc = (out.labels["label"] == val_labels).float().mean().item()
     assert acc > 0.9
+    assert out.tokens.shape == (48, 6) and bool((out.tokens[:, -1] == model.vocab.end).all())
+
+
+def test_frame_answer_dropout_hides_previous_answers_in_training_only() -> None:
+    """With ``frame_answer_dropout`` 1 a per-frame answer's loss no longer depends on the previous labels
+    (every answer token the decoder reads is ``<pad>``); evaluation and clip-level tasks are unaffected."""
+    torch.manual_seed(0)
+    model = _small_hh()
+    streams = {k: torch.randn(4, 5, 8) for k in ("lam.frames", "ttm.frames", "asd.frames")}
+    runs = torch.tensor([[0, 0, 1, 1, 1]] * 4)
+    flipped = torch.tensor([[1, 0, 0, 1, 0]] * 4)  # same frame 0, other previous answers
+
+    def asd_loss(labels: torch.Tensor) -> float:
+        return model.task_loss("asd", streams, None, {"label": labels}).item()
+
+    model.train()
+    base = asd_loss(runs)
+    model.frame_answer_dropout = 1.0
+    hidden_runs = asd_loss(runs)
+    # Hiding every previous answer: the step of frame t reads only the prompt and <pad>s, so the loss of
+    # labels with the same per-frame values at the same frames is what we compute by hand from them.
+    tok = model.tokenizers["asd"]
+    targets = tok.encode({"label": runs}, "asd")
+    inputs = targets[:, :-1].clone()
+    inputs[:, 1:] = model.vocab.pad
+    memory, _, _ = model.encoder(streams, None)
+    logits, _ = model.decoder(inputs, memory)
+    by_hand = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets[:, 1:].reshape(-1))
+    assert abs(hidden_runs - by_hand.item()) < 1e-5
+    assert abs(hidden_runs - base) > 1e-4  # the previous answers did matter without dropout
+    assert logits.shape == (4, 6, len(model.vocab))
+    lam = {"label": torch.tensor([0, 1, 1, 0])}
+    model.frame_answer_dropout = 0.0
+    lam_plain = model.task_loss("lam", streams, None, lam).item()
+    model.frame_answer_dropout = 1.0
+    assert model.task_loss("lam", streams, None, lam).item() == lam_plain  # clip-level answers: untouched
+    model.eval()
+    model.frame_answer_dropout = 0.0
+    eval_plain = asd_loss(flipped)
+    model.frame_answer_dropout = 1.0
+    assert asd_loss(flipped) == eval_plain  # no dropout in evaluation
+
+
+def test_parallel_frame_decoding_is_the_all_hidden_teacher_forced_pass() -> None:
+    """``parallel`` per-frame answers are the logits the loss computes (every previous answer hidden, in
+    evaluation too), restricted to the valid tokens; clip-level answers stay greedy."""
+    torch.manual_seed(1)
+    model = _small_hh().eval()
+    model.frame_decoding = "parallel"
+    streams = {k: torch.randn(3, 5, 8) for k in ("lam.frames", "ttm.frames", "asd.frames")}
+    out = model.generate(streams, "asd", frames=5)
+    seq = torch.full((3, 6), model.vocab.pad)
+    seq[:, 0] = model.tokenizers["asd"].prompt_ids["asd"]
+    memory, _, _ = model.encoder(streams, None)
+    ref, _ = model.decoder(seq, memory)  # (3, 6, V)
+    values = model.tokenizers["asd"].values
+    torch.testing.assert_close(out.logits[:, :5, values], ref[:, :5, values])
+    assert bool(torch.isinf(out.logits[:, :5]).sum(-1).eq(len(model.vocab) - 2).all())  # only false/true allowed
+    expected = ref[:, :5, values].argmax(-1)  # 0 = false, 1 = true
+    assert torch.equal(out.labels["label"], expected)
+    labels = torch.tensor([[0, 1, 1, 0, 1]] * 3)
+    targets = model.tokenizers["asd"].encode({"label": labels}, "asd")  # (3, 7): prompt, 5 answers, </s>
+    by_hand = torch.nn.functional.cross_entropy(ref.reshape(-1, ref.shape[-1]), targets[:, 1:].reshape(-1))
+    torch.testing.assert_close(model.task_loss("asd", streams, None, {"label": labels}), by_hand)
+    assert out.prompt_attention is not None and out.prompt_attention.shape == (3, 2, 15)
+    greedy = _small_hh().eval()
+    greedy.load_state_dict(model.state_dict())
+    lam_parallel, lam_greedy = model.generate(streams, "lam"), greedy.generate(streams, "lam")
+    assert torch.equal(lam_parallel.logits, lam_greedy.logits)
+
+
+def test_frame_answer_dropout_config_range() -> None:
+    from egot2.config import load_config
+    from egot2.errors import UserInputError
+
+    assert load_config([], ["model.generalist.frame_answer_dropout=0.5"]).model.generalist.frame_answer_dropout == 0.5
+    with pytest.raises(UserInputError, match="frame_answer_dropout"):
+        load_config([], ["model.generalist.frame_answer_dropout=1.5"])
+    with pytest.raises(UserInputError, match="frame_decoding"):
+        load_config([], ["model.generalist.frame_decoding=beam"])

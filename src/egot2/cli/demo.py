@@ -21,6 +21,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--world", type=Path, help="a world config YAML (deltas over the size preset)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--workers", type=int, help="stages run side by side, one torch thread each (default: the CPUs; "
+                   "the results do not depend on it)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -30,7 +32,8 @@ def run(args: argparse.Namespace) -> int:
 
     console = Console()
     results = run_study(args.out, quick=args.quick, world=args.world, seed=args.seed,
-                        log=lambda line: console.print(line, highlight=False), progress=not args.quiet)
+                        log=lambda line: console.print(line, highlight=False, markup=False), progress=not args.quiet,
+                        workers=args.workers)
     console.print((args.out / "tables.md").read_text(), highlight=False)
     dp = ", ".join(f"{m} {v:+.1f}%" for m, v in results["delta_p"].items() if v is not None)
     console.print(f"Δp over TS: {dp}")

@@ -9,6 +9,7 @@ from egot2.errors import UserInputError
 POSITION_SCHEMES = ("learned", "task-sinusoidal")
 OPTIMIZERS = ("adamw", "adam", "sgd")
 SCHEDULERS = ("none", "cosine", "step")
+FRAME_DECODING = ("greedy", "parallel")
 
 
 @dataclass
@@ -87,6 +88,15 @@ class GeneralistConfig:
         decoder_layers: sequence-decoder depth.
         max_len: longest decoded sequence (prompt + answer + end).
         constrained: constrained decoding at evaluation (only tokens valid for the task).
+        frame_answer_dropout: in training, the probability that each previous answer token that the
+            decoder reads for a per-frame answer (ASD) is hidden (shown as ``<pad>``). Teacher forcing
+            on per-frame labels, which come in long runs, otherwise teaches the decoder to copy the
+            previous frame's answer; hiding some makes every step read the encoder (word dropout).
+        frame_decoding: how per-frame answers are read: ``greedy`` (token by token, each frame reading
+            the answers before it) or ``parallel`` (every previous answer hidden, in training, in
+            validation and in one decoder pass at generation, so each frame's answer and score come
+            from the encoder: no confident runs copied from frame to frame, which rank frames poorly
+            for mAP; ``frame_answer_dropout`` then does not apply).
         score_every_epoch: also generate answers and score every task at each validation epoch
             (slow; checkpoints are chosen by validation loss either way, as the paper's).
     """
@@ -97,7 +107,17 @@ class GeneralistConfig:
     decoder_layers: int = 1
     max_len: int = 64
     constrained: bool = True
+    frame_answer_dropout: float = 0.0
+    frame_decoding: str = "greedy"
     score_every_epoch: bool = False
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.frame_answer_dropout <= 1.0:
+            raise UserInputError(f"must be in [0, 1], got {self.frame_answer_dropout}",
+                                 field="model.generalist.frame_answer_dropout")
+        if self.frame_decoding not in FRAME_DECODING:
+            raise UserInputError(f"must be one of {list(FRAME_DECODING)}, got {self.frame_decoding!r}",
+                                 field="model.generalist.frame_decoding")
 
 
 @dataclass

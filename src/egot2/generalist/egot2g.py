@@ -60,6 +60,11 @@ class EgoT2G(nn.Module):
         decoder_layers: decoder depth.
         max_len: longest decoded sequence (prompt + answer + end).
         vocab: the shared vocabulary (default: built from ``tasks``).
+        frame_answer_dropout: in training, hide each previous answer token of a per-frame answer with
+            this probability (shown as ``<pad>``), so that the decoder reads the encoder at every frame
+            instead of copying the previous frame's answer.
+        frame_decoding: ``greedy`` (per-frame answers token by token) or ``parallel`` (every previous
+            answer hidden, in training too; one pass at generation).
     """
 
     def __init__(
@@ -70,6 +75,8 @@ class EgoT2G(nn.Module):
         decoder_layers: int = 1,
         max_len: int = 64,
         vocab: Vocabulary | None = None,
+        frame_answer_dropout: float = 0.0,
+        frame_decoding: str = "greedy",
     ) -> None:
         super().__init__()
         self.tasks = {t.name: t for t in tasks}
@@ -79,6 +86,7 @@ class EgoT2G(nn.Module):
         self.encoder = TokenEncoder(layout, cfg, require_all=False)
         self.decoder = SequenceDecoder(len(self.vocab), cfg.dim, decoder_layers, cfg.heads, cfg.ffn, max_len,
                                        cfg.dropout, cfg.attn_dropout)
+        self.frame_answer_dropout, self.frame_decoding = frame_answer_dropout, frame_decoding
 
     def windows(self, task: str, streams: Mapping[str, Tensor], masks: Mapping[str, Tensor] | None
                 ) -> tuple[dict[str, Tensor], dict[str, Tensor], FrameWindows] | None:
@@ -99,14 +107,34 @@ class EgoT2G(nn.Module):
             raise UserInputError(f"unknown prompt {head!r}; valid: {', '.join(self.head_task)}", field="prompt")
         return self.tokenizers[self.head_task[head]]
 
-    def loss(self, streams: Mapping[str, Tensor], masks: Mapping[str, Tensor] | None, targets: Tensor) -> Tensor:
+    def hidden_answers(self, kind: OutputKind) -> tuple[float, bool]:
+        """How the decoder reads the previous answers of a ``kind`` answer in :meth:`loss`: ``(dropout in
+        training, hide them all always)``. Per-frame answers decoded in ``parallel`` never see them (in
+        training and in validation alike, as in generation); greedy ones lose each with probability
+        ``frame_answer_dropout`` in training."""
+        if kind is not OutputKind.FRAME_BINARY:
+            return 0.0, False
+        if self.frame_decoding == "parallel":
+            return 0.0, True
+        return self.frame_answer_dropout, False
+
+    def loss(self, streams: Mapping[str, Tensor], masks: Mapping[str, Tensor] | None, targets: Tensor,
+             answer_dropout: float = 0.0, hide_answers: bool = False) -> Tensor:
         """Teacher-forced cross-entropy of ``targets`` (B, M) ``[prompt, answer, </s>, pad]``.
 
         Position j of the sequence is predicted from positions < j; the prompt (j = 1 in the paper) has
-        weight 0 because it is always given, padding is ignored.
+        weight 0 because it is always given, padding is ignored. The answer tokens the decoder reads
+        (never the prompt) are all replaced by ``<pad>`` with ``hide_answers``, or in training each with
+        probability ``answer_dropout``; the targets stay whole.
         """
         memory, mask, _ = self.encoder(streams, masks)
-        logits, _ = self.decoder(targets[:, :-1], memory, None if mask is None else ~mask)  # (B, M-1, V)
+        inputs = targets[:, :-1]  # (B, M-1)
+        if hide_answers or (self.training and answer_dropout > 0):
+            hide = torch.ones_like(inputs, dtype=torch.bool) if hide_answers else \
+                torch.rand(inputs.shape, device=inputs.device) < answer_dropout
+            hide[:, 0] = False  # the prompt is always given
+            inputs = inputs.masked_fill(hide, self.vocab.pad)
+        logits, _ = self.decoder(inputs, memory, None if mask is None else ~mask)  # (B, M-1, V)
         gold = targets[:, 1:].masked_fill(targets[:, 1:] == self.vocab.pad, -100)
         return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), gold.reshape(-1), ignore_index=-100)
 
@@ -119,8 +147,9 @@ class EgoT2G(nn.Module):
             streams, masks, index = windows
             labels = {"label": index.split(labels["label"], fill=IGNORE_INDEX)}  # (B', W)
         total = None
+        hide = self.hidden_answers(tok.kind)
         for head in tok.heads:
-            loss = self.loss(streams, masks, tok.encode(labels, head).to(next(self.parameters()).device))
+            loss = self.loss(streams, masks, tok.encode(labels, head).to(next(self.parameters()).device), *hide)
             total = loss if total is None else total + loss
         assert total is not None
         return total
@@ -153,6 +182,8 @@ class EgoT2G(nn.Module):
         pad = None if mask is None else ~mask
         b = memory.shape[0]
         steps = tok.answer_length(frames)
+        if tok.kind is OutputKind.FRAME_BINARY and self.frame_decoding == "parallel":
+            return self._generate_parallel(memory, pad, head, steps, constrained)
         seq = torch.full((b, 1), tok.prompt_ids[head], dtype=torch.long, device=memory.device)
         cache = self.decoder.start_cache(memory) if use_cache else None
         logits_all, attention = [], None
@@ -174,6 +205,26 @@ class EgoT2G(nn.Module):
         generated = seq[:, 1:]
         labels, invalid = tok.decode(generated[:, :steps].cpu(), head)
         return Generation(generated, torch.stack(logits_all, dim=1), labels, invalid, attention)
+
+    def _generate_parallel(self, memory: Tensor, pad: Tensor | None, head: str, steps: int, constrained: bool
+                           ) -> Generation:
+        """A per-frame answer in one decoder pass: the prompt, then ``<pad>`` for every previous answer
+        (as :meth:`loss` shows them in ``parallel`` mode), so frame t's answer reads the encoder and not
+        the answers before it."""
+        tok = self.tokenizer(head)
+        b = memory.shape[0]
+        seq = torch.full((b, steps + 1), self.vocab.pad, dtype=torch.long, device=memory.device)
+        seq[:, 0] = tok.prompt_ids[head]
+        logits, w = self.decoder(seq, memory, pad, need_weights=True)  # (B, steps + 1, V)
+        attention = w[-1][:, :, 0].reshape(b, w[-1].shape[1], -1)  # (B, heads, N): the prompt's query
+        if constrained:
+            bias = torch.full_like(logits, float("-inf"))
+            bias[:, :steps, tok.values] = 0.0
+            bias[:, steps, self.vocab.end] = 0.0
+            logits = logits + bias
+        generated = logits.argmax(dim=-1)  # (B, steps + 1)
+        labels, invalid = tok.decode(generated[:, :steps].cpu(), head)
+        return Generation(generated, logits, labels, invalid, attention)
 
     def _generate_windows(self, windows: tuple[dict[str, Tensor], dict[str, Tensor], FrameWindows], head: str,
                           constrained: bool, use_cache: bool) -> Generation:

@@ -36,23 +36,34 @@ class Stages:
         self.timings: dict[str, float] = {}
         self.reused: list[str] = []
 
+    def _marks(self, name: str) -> tuple[Path, Path]:
+        marks = self.root / ".stages"
+        marks.mkdir(parents=True, exist_ok=True)
+        slug = name.replace("/", "__")
+        return marks / f"{slug}.{DONE}", marks / f"{slug}.{STARTED}"
+
+    def recorded(self, name: str, key: str) -> dict[str, Any] | None:
+        """The recorded result of stage ``name`` if it finished with inputs ``key``, else None."""
+        done, _ = self._marks(name)
+        if done.exists():
+            record = json.loads(done.read_text())
+            if record.get("key") == key:
+                return record.get("result", {})
+        return None
+
     def run(self, name: str, folder: Path, key: str, fn: Callable[[bool], T]) -> T | dict[str, Any]:
         """Run ``fn(resume)`` to fill ``folder`` unless it already holds the result for ``key``.
 
         ``resume`` is True when an earlier run with the same key was interrupted; a folder made from
         other inputs is cleared first. Returns ``fn``'s result, or the recorded one when reused.
         """
-        marks = self.root / ".stages"
-        marks.mkdir(parents=True, exist_ok=True)
-        slug = name.replace("/", "__")
-        done, started = marks / f"{slug}.{DONE}", marks / f"{slug}.{STARTED}"
-        if done.exists():
-            record = json.loads(done.read_text())
-            if record.get("key") == key:
-                self.reused.append(name)
-                self.timings[name] = 0.0
-                self.log(f"[reuse] {name}")
-                return record.get("result", {})
+        recorded = self.recorded(name, key)
+        if recorded is not None:
+            self.reused.append(name)
+            self.timings[name] = 0.0
+            self.log(f"[reuse] {name}")
+            return recorded
+        done, started = self._marks(name)
         resume = started.exists() and json.loads(started.read_text()).get("key") == key
         if folder.exists() and not resume:
             shutil.rmtree(folder)
