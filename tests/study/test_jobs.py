@@ -107,3 +107,23 @@ def test_finished_jobs_are_reused_without_running(tmp_path: Path) -> None:
 def test_unknown_dependency_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown jobs"):
         run_jobs(_quiet(tmp_path), [Job("a", tmp_path / "a", lambda: "k", lambda r: {}, deps=("nope",))])
+
+
+def test_chain_costs_and_the_longest_chain_starts_first(tmp_path: Path) -> None:
+    """b (cost 1) leads to c (cost 10); a (cost 5) leads nowhere: with one worker b runs before a."""
+    from egot2.study.jobs import chain_costs
+
+    order = tmp_path / "order.txt"
+
+    def make(name: str, cost: float, deps: tuple[str, ...] = ()) -> Job:
+        def fn(resume: bool) -> dict:
+            with order.open("a") as fh:
+                fh.write(name + "\n")
+            return {}
+
+        return Job(name, tmp_path / name, lambda: name, fn, deps=deps, cost=cost)
+
+    jobs = [make("a", 5.0), make("b", 1.0), make("c", 10.0, ("b",)), make("d", 2.0, ("b", "a"))]
+    assert chain_costs(jobs) == {"a": 7.0, "b": 11.0, "c": 10.0, "d": 2.0}
+    run_jobs(_quiet(tmp_path), jobs, workers=1)
+    assert order.read_text().split() == ["b", "c", "a", "d"]

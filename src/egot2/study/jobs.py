@@ -37,7 +37,8 @@ class Job:
         key: its content key, computed once its dependencies are done.
         fn: ``fn(resume)`` makes the stage; returns a JSON-able dict.
         deps: names of the jobs it needs.
-        cost: rough relative duration: among the jobs that are ready, the costliest starts first.
+        cost: rough duration in seconds. Among the jobs that are ready, the one with the longest chain of
+            costs to the end of the graph (itself and what waits on it) starts first.
     """
 
     name: str
@@ -74,6 +75,22 @@ def _child(stages: Stages, job: Job, key: str, conn: Connection) -> None:
         conn.close()
 
 
+def chain_costs(jobs: Sequence[Job]) -> dict[str, float]:
+    """Per job, its cost plus the costliest chain of jobs that depend on it (the critical path from it
+    to the end): starting the job with the longest chain first keeps the last jobs from running alone."""
+    waiting = {j.name: [k for k in jobs if j.name in k.deps] for j in jobs}
+    chain: dict[str, float] = {}
+
+    def walk(job: Job) -> float:
+        if job.name not in chain:
+            chain[job.name] = job.cost + max((walk(k) for k in waiting[job.name]), default=0.0)
+        return chain[job.name]
+
+    for job in jobs:
+        walk(job)
+    return chain
+
+
 def _check(jobs: Sequence[Job]) -> None:
     names = [j.name for j in jobs]
     if len(set(names)) != len(names):
@@ -97,12 +114,13 @@ def run_jobs(stages: Stages, jobs: Sequence[Job], workers: int = 1,
     results: dict[str, dict[str, Any]] = {}
     running: dict[Connection, tuple[Job, Any, float]] = {}
     total, workers = len(jobs), max(1, workers)
+    chain = chain_costs(jobs)
     try:
         while pending or running:
             started = True
             while started:  # start every ready job a worker is free for; reuse finished ones in line
                 started = False
-                ready = sorted((j for j in pending if all(d in results for d in j.deps)), key=lambda j: -j.cost)
+                ready = sorted((j for j in pending if all(d in results for d in j.deps)), key=lambda j: -chain[j.name])
                 for job in ready:
                     if len(running) >= workers:
                         break

@@ -123,8 +123,13 @@ def run_study(out: Path, *, quick: bool = False, world: Path | None = None, seed
 
 
 MULTITASK_PAIRS = (("pnr", "oscc"), ("lam", "ttm"))
-# Rough stage-I durations relative to each other (the costliest ready stage starts first).
-TS_COST = {"ar": 12.0, "asd": 10.0, "lam": 8.0, "ttm": 5.0, "lta": 3.0, "oscc": 2.0, "pnr": 1.0}
+# Rough durations in seconds of the default study's stages (one torch thread), which order the ready jobs
+# by the chain of work waiting on them (:func:`egot2.study.jobs.chain_costs`).
+TS_COST = {"ar": 170.0, "asd": 130.0, "lam": 90.0, "ttm": 75.0, "oscc": 60.0, "lta": 50.0, "pnr": 15.0}
+CACHE_COST = {"lam": 50.0, "asd": 42.0, "ar": 25.0, "lta": 22.0, "ttm": 19.0, "oscc": 11.0, "pnr": 6.0}
+STAGE2_COST = {"asd": 12.0, "ttm": 4.0, "ar": 6.0, "lta": 4.0, "oscc": 3.0, "pnr": 2.0}  # EgoT2-s: 4 x
+GENERALIST_COST = {"human-human": 200.0, "human-object": 120.0}
+MULTITASK_COST = {("pnr", "oscc"): 117.0, ("lam", "ttm"): 55.0}
 
 
 def _ts_jobs(paths: StudyPaths, sched: Schedule, seed: int, world_key: str, progress: bool) -> list[Job]:
@@ -163,7 +168,7 @@ def _cache_jobs(paths: StudyPaths, sched: Schedule, progress: bool) -> list[Job]
             lambda resume, t=task, r=ts_runs, a=aux: extract(
                 t, paths.world, r, paths.cache(t), splits=["train", "val"], progress=progress, limit=sched.max_clips,
                 aux=a),
-            deps=tuple(f"stage1/{t}" for t in CLUSTERS[cluster]), cost=2.0))
+            deps=tuple(f"stage1/{t}" for t in CLUSTERS[cluster]), cost=CACHE_COST.get(task, 10.0)))
     return jobs
 
 
@@ -185,7 +190,7 @@ def _stage2_jobs(paths: StudyPaths, sched: Schedule, seed: int, progress: bool) 
                 lambda o=overrides, p=primary: content_key("stage2", o, file_sha256(paths.cache(p) / "meta.json")),
                 lambda resume, c=cfg, n=name, p=primary: train_stage2(c, paths.cache(p), paths.run(n), resume=resume,
                                                                       progress=progress),
-                deps=(f"cache/{primary}",), cost=(6.0 if primary == "asd" else 1.0) * (3.0 if method == "egot2-s" else 1.0)))
+                deps=(f"cache/{primary}",), cost=STAGE2_COST[primary] * (4.0 if method == "egot2-s" else 1.0)))
     return jobs
 
 
@@ -214,7 +219,7 @@ def _generalist_jobs(paths: StudyPaths, sched: Schedule, seed: int, progress: bo
             lambda o=overrides, ts=tasks: content_key("egot2-g", o, [file_sha256(paths.cache(t) / "meta.json") for t in ts]),
             lambda resume, c=cfg, n=name: train_generalist(c, paths.root / "caches", paths.run(n), resume=resume,
                                                            progress=progress),
-            deps=tuple(f"cache/{t}" for t in tasks), cost=20.0 if hh else 10.0))
+            deps=tuple(f"cache/{t}" for t in tasks), cost=GENERALIST_COST[cluster]))
     return jobs
 
 
@@ -232,7 +237,7 @@ def _multitask_jobs(paths: StudyPaths, sched: Schedule, seed: int, world_key: st
         jobs.append(Job(name, paths.run(name), lambda k=key: k,
                         lambda resume, p=pair, n=name, tr=train: train_multitask(p, paths.world, paths.run(n), tr,
                                                                                  progress=progress),
-                        cost=4.0))
+                        cost=MULTITASK_COST[pair]))
     return jobs
 
 

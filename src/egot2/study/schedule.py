@@ -62,7 +62,7 @@ QUICK = Schedule(
 DEFAULT = Schedule(
     world_size="default",
     ts_epochs={"oscc": 20, "pnr": 8, "ar": 8, "lta": 6, "lam": 3, "ttm": 10, "asd": 6},
-    stage2_epochs=25, stage2_epochs_for={"asd": 10, "ttm": 12}, generalist_epochs=25, max_clips=1500,
+    stage2_epochs=25, stage2_epochs_for={"asd": 10, "ttm": 12}, generalist_epochs=16, max_clips=1500,
 )
 
 SMOKE = Schedule(  # a few seconds per stage: for tests of the pipeline itself, not for results
