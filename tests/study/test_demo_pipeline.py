@@ -38,7 +38,9 @@ def test_study_outputs_reuse_and_resume(tmp_path: Path, monkeypatch: pytest.Monk
         assert (out / name).stat().st_size > 0, name
     assert list((out / "attention").glob("egot2s_*.png"))
     saved = json.loads((out / "results.json").read_text())
-    assert set(saved) >= {"seed", "world", "rows", "relations", "timings_s"}
+    assert set(saved) >= {"seed", "world", "rows", "relations", "timings_s", "claims"}
+    assert len(saved["claims"]) == 6 and all(isinstance(c["holds"], bool) and c["evidence"] for c in saved["claims"])
+    assert "The paper's claims on this world" in (out / "report.html").read_text()
     assert {r["method"] for r in saved["rows"]} == METHODS
     for row in saved["rows"]:
         assert set(row) >= {"method", "primary", "aux", "trainable_params", "total_params", "metrics"}

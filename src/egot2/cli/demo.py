@@ -39,6 +39,9 @@ def run(args: argparse.Namespace) -> int:
     console.print(f"Δp over TS: {dp}")
     sp = results["relations"]["ground_truth_comparison"]["spearman"]
     console.print(f"learned vs planted relations, Spearman: {'n/a' if sp is None else f'{sp:.2f}'}")
+    for claim in results["claims"]:
+        console.print(f"{'holds' if claim['holds'] else 'does not hold'}: {claim['claim']}", highlight=False,
+                      markup=False)
     console.print(f"wrote {args.out}/results.json, tables.md, relations.png, attention/, report.html "
                   f"in {results['timings_s']['total']:.0f} s")
     return 0

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from egot2.study.claims import check_claims
 from egot2.study.relations import (
     compare_with_ground_truth,
     generalist_relations,
@@ -100,7 +101,8 @@ def write_outputs(root: Path, world_cfg: Any, seed: int, rows: list[dict[str, An
     _plot_matrix(root / "relations.png", TASKS, matrix, "EgoT2-g: attention of each task's prompt on each task's tokens")
     results = {"seed": seed, "world": dataclasses.asdict(world_cfg), "rows": rows, "relations": relations,
                "timings_s": timings, "reused_stages": reused,
-               "delta_p": {m: delta_p(rows, m) for m in ("finetune", "transfer", "late-fusion", "egot2-s", "egot2-g")}}
+               "delta_p": {m: delta_p(rows, m) for m in ("finetune", "transfer", "late-fusion", "egot2-s", "egot2-g")},
+               "claims": check_claims(rows, relations)}
     write_json(root / "results.json", results)
     tables = tables_markdown(rows)
     write_text(root / "tables.md", tables)
@@ -138,10 +140,16 @@ def _html(root: Path, results: dict[str, Any], tables: str, truth: dict[str, Any
     timing = "".join(f"<tr><td>{html.escape(k)}</td><td>{v:.1f}</td></tr>" for k, v in results["timings_s"].items())
     images = "".join(f"<h3>{html.escape(p.stem)}</h3>{_img(p)}" for p in sorted((root / "attention").glob("*.png")))
     spearman = comp["spearman"]
+    claims = "".join(
+        f"<li><b>{'holds' if c['holds'] else 'does not hold'}</b>: {html.escape(c['claim'])}<ul>"
+        + "".join(f"<li>{html.escape(e)}</li>" for e in c["evidence"]) + "</ul></li>"
+        for c in results.get("claims", []))
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>egot2 study</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:auto}} table{{border-collapse:collapse}}
 td,th{{border:1px solid #bbb;padding:2px 6px;font-size:12px}}</style></head><body>
 <h1>EgoT2 on the synthetic egocentric world (seed {results['seed']})</h1>
+<h2>The paper's claims on this world</h2><p>Each checked on the rows below, whichever way it goes
+(<code>egot2.study.claims</code>; the planted relations are in <code>docs/synthetic.md</code>).</p><ul>{claims}</ul>
 <h2>Tables</h2>{md.render(tables)}
 <h2>&Delta;p: average relative improvement over TS</h2><ul>{dp}</ul>
 <h2>Task relations</h2>{_img(root / 'relations.png')}
