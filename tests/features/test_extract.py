@@ -131,3 +131,27 @@ def test_each_clip_is_decoded_once(primary: str, aux: list[str], tiny_world: Pat
     data = OnlineStreams(primary, tiny_world, "val", builder)
     data[0]
     assert reads == (["frames"] if primary == "oscc" else ["frames", "audio"])  # the primary's and every aux model's
+
+
+def test_prefetch_lowers_the_switch_interval_only_while_it_runs() -> None:
+    """The inputs thread runs with a short thread switch interval; the interval is restored after, also
+    when a clip fails."""
+    import sys
+
+    from egot2.features.extract import GIL_SWITCH_S, prefetched
+
+    before = sys.getswitchinterval()
+    seen = []
+
+    def make(k: int) -> int:
+        seen.append(sys.getswitchinterval())
+        if k == 3:
+            raise ValueError("clip 3 is broken")
+        return k * k
+
+    assert list(prefetched(make, [0, 1, 2], 2)) == [0, 1, 4]
+    assert seen and all(abs(s - GIL_SWITCH_S) < 1e-9 for s in seen) and GIL_SWITCH_S < before
+    assert sys.getswitchinterval() == before
+    with pytest.raises(ValueError, match="clip 3"):
+        list(prefetched(make, [0, 3, 4], 2))
+    assert sys.getswitchinterval() == before

@@ -3,6 +3,8 @@ the token streams in a feature cache (train / val / test), resumably and atomica
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -28,6 +30,7 @@ from egot2.translator.layout import InputStream, plan_streams
 SPLITS = ("train", "val", "test")
 META_WAIT_S = 600.0  # how long ranks > 0 wait for rank 0's meta.json
 PREFETCH = 2  # clips whose inputs are prepared ahead of the one the models run on
+GIL_SWITCH_S = 2e-4  # thread switch interval while the inputs thread runs (see switch_interval)
 T = TypeVar("T")
 
 
@@ -205,6 +208,22 @@ def _open_cache(out: Path, meta: Mapping[str, Any], rank: int, wait_s: float = M
     check_meta(out, meta)
 
 
+@contextlib.contextmanager
+def switch_interval(seconds: float) -> Iterator[None]:
+    """Python's thread switch interval set to ``seconds`` inside the block (restored after).
+
+    The models' thread gives up the interpreter lock at every torch operation and must take it back
+    after; while the inputs thread runs Python code (the decode loop, one step per frame), taking it
+    back waits up to the switch interval (5 ms by default), thousands of times per clip of a small model.
+    """
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(seconds)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
+
+
 def prefetched(make: Callable[[int], T], keys: Sequence[int], depth: int) -> Iterator[T]:
     """``make(k)`` for each of ``keys`` in order, computed up to ``depth`` ahead in a background thread
     (0: in line). The clips' decoding and transforms then overlap the TS forwards of earlier clips (PyAV
@@ -212,7 +231,7 @@ def prefetched(make: Callable[[int], T], keys: Sequence[int], depth: int) -> Ite
     if depth < 1:
         yield from (make(k) for k in keys)
         return
-    with ThreadPoolExecutor(1, thread_name_prefix="egot2-inputs") as pool:
+    with ThreadPoolExecutor(1, thread_name_prefix="egot2-inputs") as pool, switch_interval(GIL_SWITCH_S):
         pending: deque[Future[T]] = deque(pool.submit(make, k) for k in keys[:depth])
         rest = iter(keys[depth:])
         try:

@@ -58,9 +58,15 @@ def default_workers() -> int:
 
 
 def _child(stages: Stages, job: Job, key: str, conn: Connection) -> None:
+    import logging
+    import warnings
+
     import torch
 
     torch.set_num_threads(1)
+    # Lightning's start-up lines (accelerators found, tips) would print once per stage; warnings still show.
+    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message=r".*treespec, LeafSpec.*")
     try:
         result = stages.run(job.name, job.folder, key, job.fn)
         conn.send(("ok", result if isinstance(result, dict) else {}, stages.timings.get(job.name, 0.0),
