@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from egot2.cli import build_parser, main
@@ -17,3 +19,8 @@ def test_every_command_is_listed() -> None:
 def test_params_needs_input(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["params"]) == 2
     assert "CONFIG" in capsys.readouterr().err
+
+
+def test_demo_refuses_no_workers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--quick", "--workers", "0", "--out", str(tmp_path / "d")]) == 2
+    assert "--workers" in capsys.readouterr().err and not (tmp_path / "d").exists()  # refused before any work
