@@ -10,24 +10,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from egot2.study.tables import LOWER, METRICS
+
 # (primary, auxiliary tasks) where the world plants a synergy; (primary, metric, auxiliary tasks) where
 # it plants none at all (normalised mutual information exactly 0): docs/synthetic.md.
 SYNERGIES: tuple[tuple[str, tuple[str, ...]], ...] = (("oscc", ("ar",)), ("ttm", ("lam", "asd")), ("lta", ("ar",)))
 NEGATIVE: tuple[tuple[str, str, tuple[str, ...]], ...] = (("ar", "noun_top1", ("pnr", "oscc")),)
-METRICS = {"pnr": ("keyframe_err_s",), "oscc": ("acc",), "ar": ("verb_top1", "noun_top1"),
-           "lta": ("ed20_verb", "ed20_noun"), "lam": ("map",), "ttm": ("map",), "asd": ("map", "acc")}
 CLEARLY = 0.05  # "clearly better": at least 5 % better than TS, relative
 MARGIN = 0.05  # "within a small margin": at most 5 % worse than TS, relative
 SPEARMAN_GOAL = 0.6
 
 
-def _lower_is_better(metric: str) -> bool:
-    return metric.startswith(("keyframe_err", "ed20"))
-
-
 def gain(value: float, ts: float, metric: str) -> float:
     """Relative improvement of ``value`` over ``ts`` (positive = better, whichever way the metric goes)."""
-    change = (ts - value) if _lower_is_better(metric) else (value - ts)
+    change = (ts - value) if metric in LOWER else (value - ts)
     return change / abs(ts) if ts else change
 
 
@@ -42,7 +38,7 @@ def _row(rows: Sequence[Mapping[str, Any]], method: str, primary: str, aux: Sequ
 def _compare(rows: Sequence[Mapping[str, Any]], method: str, primary: str,
              aux: Sequence[str] | None = None) -> list[tuple[str, float, float, float]]:
     """``(metric, value, TS value, relative gain)`` for each of ``primary``'s metrics in the study
-    (:data:`METRICS`) that both rows have."""
+    (the tables' :data:`~egot2.study.tables.METRICS`) that both rows have."""
     ts, other = _row(rows, "ts", primary), _row(rows, method, primary, aux)
     if ts is None or other is None:
         return []
