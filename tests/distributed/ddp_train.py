@@ -71,7 +71,10 @@ def main() -> None:
 
             info = train_stage2(cfg, args.second, args.out, progress=False, devices=args.devices)
     rank = int(os.environ.get("RANK", "0"))
-    record = {"seen": SEEN, "scored": SCORED, "val": info["val"]}
+    import torch.distributed as dist
+
+    # the training function destroys the group Lightning made (left to exit, gloo can abort the process)
+    record = {"seen": SEEN, "scored": SCORED, "val": info["val"], "group_left": dist.is_initialized()}
     (args.out / f"record-rank{rank}.json").write_text(json.dumps(record))
 
 

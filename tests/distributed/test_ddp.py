@@ -37,7 +37,9 @@ def _launch(args: list[str], procs: int, timeout: int = 300) -> None:
 def _train(kind: str, first: Path | str, second: Path, out: Path, procs: int, *overrides: str) -> list[dict[str, Any]]:
     devices = ["--devices", str(procs)] if procs > 1 else []
     _launch([str(SCRIPT), kind, str(first), str(second), str(out), *devices, *overrides], procs)
-    return [json.loads((out / f"record-rank{r}.json").read_text()) for r in range(procs)]
+    records = [json.loads((out / f"record-rank{r}.json").read_text()) for r in range(procs)]
+    assert not any(r["group_left"] for r in records), "the training function left its process group behind"
+    return records
 
 
 def _global_steps(records: list[dict[str, Any]]) -> dict[str, list[list[str]]]:
@@ -120,6 +122,33 @@ def test_single_process_gathering_keeps_each_index_once() -> None:
     assert gather_samples(["c", "a", "b", "a2"], [2, 0, 1, 0]) == ["a", "b", "c"]
     batch = ({"logits": torch.randn(3, 2)}, {"label": torch.tensor([0, 1, 1])}, [{}, {}, {}])
     assert gather_validation([batch], loader=None) == [batch]  # no process group: unchanged
+
+
+def test_a_group_made_inside_is_destroyed_one_made_outside_kept(tmp_path: Path) -> None:
+    import torch.distributed as dist
+
+    from egot2.training.distributed import releases_process_group
+
+    def make_group(name: str) -> None:
+        dist.init_process_group("gloo", init_method=f"file://{tmp_path / name}", rank=0, world_size=1)
+
+    @releases_process_group
+    def inside(fail: bool) -> bool:
+        if not dist.is_initialized():
+            make_group(f"inside-{fail}")
+        if fail:
+            raise ValueError("boom")
+        return dist.is_initialized()
+
+    assert inside(False) and not dist.is_initialized()
+    with pytest.raises(ValueError):
+        inside(True)
+    assert not dist.is_initialized()  # destroyed on the way out of an error too
+    make_group("outside")
+    try:
+        assert inside(False) and dist.is_initialized()  # the caller's group is left alone
+    finally:
+        dist.destroy_process_group()
 
 
 # --- two processes ---------------------------------------------------------------------------------------

@@ -12,10 +12,11 @@ the same global batch (up to float rounding) when the loss is a mean over clips.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, ParamSpec, TypeVar
 
 import torch
 import torch.distributed as dist
@@ -31,6 +32,31 @@ def process_group() -> tuple[int, int]:
     if dist.is_available() and dist.is_initialized():
         return dist.get_rank(), dist.get_world_size()
     return 0, 1
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def releases_process_group(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Destroy, when ``fn`` returns or raises, a process group that did not exist when it was called
+    (the one Lightning's DDP creates inside a training function).
+
+    A gloo group left to the interpreter's exit can abort the process ("terminate called without an
+    active exception") when its worker threads outlive the interpreter; a group the caller created
+    itself is left alone.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        existed = dist.is_available() and dist.is_initialized()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if not existed and dist.is_available() and dist.is_initialized():
+                dist.destroy_process_group()
+
+    return wrapper
 
 
 def launch_rank() -> tuple[int, int]:

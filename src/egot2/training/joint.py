@@ -29,7 +29,7 @@ from egot2.generalist.weighting import LossWeighting
 from egot2.methods import build_model, generalist_layouts
 from egot2.tasks import OutputKind, get_task
 from egot2.training.cached_data import CachedStreams
-from egot2.training.distributed import all_gather_lists, gather_validation
+from egot2.training.distributed import all_gather_lists, gather_validation, releases_process_group
 from egot2.training.loggers import make_loggers
 from egot2.training.optim import build_optimizer
 from egot2.training.resume import (
@@ -169,6 +169,7 @@ def resolve_generalist(cfg: Config, cache: Path) -> Config:
     return dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, dims=merged))
 
 
+@releases_process_group
 def train_generalist(cfg: Config, cache: Path, out: Path, *, resume: bool = False, progress: bool = True,
                      devices: int | str = 1, num_nodes: int = 1, max_steps: int = -1) -> dict[str, Any]:
     """Jointly train EgoT2-g on every task's cache; write the run folder; return ``run.json``."""

@@ -22,6 +22,7 @@ from egot2.data.collate import collate
 from egot2.data.datasets import build_dataset
 from egot2.tasks import OutputKind, get_task
 from egot2.training.clip_info import dataset_infos
+from egot2.training.distributed import releases_process_group
 from egot2.training.loggers import make_loggers
 from egot2.training.memo import MemoizedDataset
 from egot2.training.module import TaskModule
@@ -60,6 +61,7 @@ def ts_forward(model: torch.nn.Module, batch: dict[str, Any]) -> dict[str, torch
     return model(batch["inputs"])
 
 
+@releases_process_group
 def train_ts(
     task: str,
     data: Path,

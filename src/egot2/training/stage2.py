@@ -22,6 +22,7 @@ from egot2.features.precomputed import check_cached_sources
 from egot2.methods import build_model, model_layout
 from egot2.tasks import get_task
 from egot2.training.cached_data import CachedStreams, collate_cached, translator_forward
+from egot2.training.distributed import releases_process_group
 from egot2.training.loggers import make_loggers
 from egot2.training.module import TaskModule
 from egot2.training.resume import best_checkpoint, eval_loader, resume_path, train_loader, trainer_options
@@ -81,6 +82,7 @@ def _online_loaders(cfg: Config, data: Path, ts: list[Path]) -> tuple[Config, Da
     return cfg, *loaders, builder, loaded
 
 
+@releases_process_group
 def train_stage2(
     cfg: Config,
     cache: Path | None,
