@@ -90,13 +90,14 @@ def _egot2g(cfg: ModelConfig) -> nn.Module:
 
 
 def _egot2s(cfg: ModelConfig) -> nn.Module:
-    return EgoT2S(get_task(cfg.primary), model_layout(cfg), cfg.translator)
+    return EgoT2S(get_task(cfg.primary), model_layout(cfg), cfg.translator, keyframe_head=cfg.keyframe_head)
 
 
 def _feature_mlp(cfg: ModelConfig) -> nn.Module:
     layout = model_layout(cfg)
     primary_keys = [s.key for s in layout if s.task == cfg.primary]
-    return FeatureMLP(get_task(cfg.primary), layout, cfg.fusion, time_from=primary_keys[0] if primary_keys else None)
+    return FeatureMLP(get_task(cfg.primary), layout, cfg.fusion, time_from=primary_keys[0] if primary_keys else None,
+                      keyframe_head=cfg.keyframe_head)
 
 
 METHODS: dict[str, Builder] = {

@@ -29,10 +29,43 @@ def test_baseline_shapes_and_counts() -> None:
         assert model(streams)["logits"].shape == (2, 16)
         counts = count_parameters(model)
         assert counts.trainable == counts.total > 0
-    # Late fusion over PNR, OSCC, AR: LayerNorm(18688) + Linear(18688, 32) + LayerNorm(32) + Linear(32, 16)
+    # Late fusion over PNR, OSCC, AR: LayerNorm(18688) + Linear(18688, 32) + LayerNorm(32) + the head:
+    # Linear(32, 16) on the pooled tokens (the paper's) or Linear(32, 1) on every frame
     width = 8192 + 8192 + 2048 + 256
-    expected = 2 * width + (width * 32 + 32) + 2 * 32 + (32 * 16 + 16)
-    assert count_parameters(build_model(_cfg("late-fusion", "pnr"))).trainable == expected
+    trunk = 2 * width + (width * 32 + 32) + 2 * 32
+    for head, size in [("pooled", 32 * 16 + 16), ("per-frame", 32 + 1)]:
+        model = build_model(_cfg("late-fusion", "pnr", keyframe_head=head))
+        assert count_parameters(model).trainable == trunk + size
+
+
+def test_per_frame_keyframe_head_scores_each_frame_from_that_frame() -> None:
+    """Finetuning is token-wise before the per-frame head: swapping two input frames swaps their two
+    logits and leaves the others. The pooled head mixes every frame into every logit."""
+    torch.manual_seed(0)
+    x = torch.randn(2, 16, 8192)
+    swapped = x.clone()
+    swapped[:, [3, 9]] = x[:, [9, 3]]
+    order = list(range(16))
+    order[3], order[9] = 9, 3
+    per_frame = build_model(_cfg("finetune", "pnr", keyframe_head="per-frame")).eval()
+    a, b = per_frame({"pnr.tokens": x})["logits"], per_frame({"pnr.tokens": swapped})["logits"]
+    torch.testing.assert_close(b, a[:, order])
+    pooled = build_model(_cfg("finetune", "pnr", keyframe_head="pooled")).eval()
+    a, b = pooled({"pnr.tokens": x})["logits"], pooled({"pnr.tokens": swapped})["logits"]
+    torch.testing.assert_close(b, a)  # a mean does not see the order
+    # a transfer from AR (8 slow + 8 fast tokens) is aligned to PNR's 16 frames first
+    cfg = _cfg("transfer", "pnr", ["ar"], keyframe_head="per-frame")
+    streams = {s.key: torch.randn(2, s.tokens, s.dim) for s in model_layout(cfg)}
+    assert build_model(cfg)(streams)["logits"].shape == (2, 16)
+
+
+def test_keyframe_head_is_checked() -> None:
+    import pytest
+
+    from egot2.errors import UserInputError
+
+    with pytest.raises(UserInputError, match="model.keyframe_head.*per-frame"):
+        ModelConfig(keyframe_head="framewise")
 
 
 def test_per_frame_transfer_keeps_frames() -> None:

@@ -174,6 +174,29 @@ def test_pool_streams_ablation_one_token_per_stream() -> None:
         EgoT2S(get_task("asd"), [InputStream("asd", "frames", None, 8)], cfg)
 
 
+def test_per_frame_keyframe_head_reads_the_primary_positions() -> None:
+    from egot2.errors import UserInputError
+    from egot2.tasks import get_task
+
+    layout = [InputStream("pnr", "tokens", 16, 8), InputStream("oscc", "tokens", 16, 8), InputStream("ar", "slow", 8, 4)]
+    cfg = TranslatorConfig(dim=16, layers=1, heads=2, ffn=16, dropout=0.0)
+    model = EgoT2S(get_task("pnr"), layout, cfg, keyframe_head="per-frame").eval()
+    streams = {s.key: torch.randn(2, s.tokens, s.dim) for s in layout}
+    z = {}
+    model.head.register_forward_hook(lambda m, args, out: z.update(x=args[0], out=out))
+    logits = model(streams)["logits"]
+    assert logits.shape == (2, 16) and z["x"].shape == (2, 16, 16)  # only PNR's 16 positions reach the head
+    encoded = model.encoder(streams)[0]  # (2, 40, 16): PNR's tokens come first
+    torch.testing.assert_close(z["x"], encoded[:, :16])
+    torch.testing.assert_close(logits, model.head.fc(model.head.norm(encoded[:, :16])).squeeze(-1))
+    with pytest.raises(UserInputError, match="pool_streams"):
+        EgoT2S(get_task("pnr"), layout, TranslatorConfig(dim=16, layers=1, heads=2, ffn=16, pool_streams=True),
+               keyframe_head="per-frame")
+    short = [InputStream("pnr", "tokens", 12, 8)]  # 12 tokens: not the 16 frames PNR scores
+    with pytest.raises(UserInputError, match="scores 16 frames.*12 tokens"):
+        EgoT2S(get_task("pnr"), short, cfg, keyframe_head="per-frame")({"pnr.tokens": torch.randn(1, 12, 8)})
+
+
 def test_fast_dropout_keeps_the_expectation() -> None:
     from egot2.translator.encoder import FastDropout
 

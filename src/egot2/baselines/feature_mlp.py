@@ -54,10 +54,13 @@ class FeatureMLP(nn.Module):
         layout: the streams to read.
         cfg: hidden width, depth and dropout.
         time_from: stream key whose token count the others are aligned to (default: the first stream).
+        keyframe_head: the head of a keyframe primary (``model.keyframe_head``); with ``per-frame`` every
+            stream is aligned to the keyframe task's frames (16 for PNR) and each frame scored.
     """
 
     def __init__(
-        self, primary: TaskSpec, layout: Sequence[InputStream], cfg: FusionConfig, time_from: str | None = None
+        self, primary: TaskSpec, layout: Sequence[InputStream], cfg: FusionConfig, time_from: str | None = None,
+        keyframe_head: str = "pooled",
     ) -> None:
         super().__init__()
         self.primary = primary
@@ -69,15 +72,17 @@ class FeatureMLP(nn.Module):
             layers += [nn.Linear(width, cfg.hidden), nn.ReLU(), nn.Dropout(cfg.dropout)]
             width = cfg.hidden
         self.mlp = nn.Sequential(*layers)
-        self.head = build_head(primary, width)
+        self.head = build_head(primary, width, keyframe_head)
         self.per_frame = is_per_frame(primary)
+        # a per-frame keyframe head scores the task's frames, whatever the streams' own token counts
+        self.frames = primary.output.num_classes if getattr(self.head, "per_frame", False) and not self.per_frame else None
 
     def forward(self, streams: Mapping[str, Tensor], masks: Mapping[str, Tensor] | None = None) -> dict[str, Tensor]:
         """Predict the primary task from ``{"task.stream": (B, T_k, D_k)}``."""
         check_streams(self.layout, streams, masks)
         masks = masks or {}
-        length = streams[self.time_from].shape[1]
-        mask = masks.get(self.time_from)
+        length = self.frames or streams[self.time_from].shape[1]
+        mask = None if self.frames else masks.get(self.time_from)
         target = None if mask is None else mask.sum(dim=1)  # (B,) real tokens of the time stream
         x = torch.cat([align_padded(streams[s.key], masks.get(s.key), length, target) if s.precomputed
                        else align_time(streams[s.key], length) for s in self.layout], dim=-1)  # (B, T, sum D_k)

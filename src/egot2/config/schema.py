@@ -10,6 +10,7 @@ POSITION_SCHEMES = ("learned", "task-sinusoidal")
 OPTIMIZERS = ("adamw", "adam", "sgd")
 SCHEDULERS = ("none", "cosine", "step")
 FRAME_DECODING = ("greedy", "parallel")
+KEYFRAME_HEADS = ("pooled", "per-frame")
 
 
 @dataclass
@@ -139,6 +140,14 @@ class ModelConfig:
         translator: the EgoT2-s translator.
         fusion: the baselines' layers.
         generalist: EgoT2-g settings (``method: egot2-g``).
+        keyframe_head: the stage-II head of a keyframe task (PNR): ``per-frame`` (``Linear(D, 1)`` on
+            each of the primary's own frame tokens, as the TS model scores its frames; the baselines
+            align their streams to the 16 frames first) or ``pooled`` (the paper's: the tokens averaged,
+            then ``Linear(D, 16)``, one logit per frame position; ``configs/paper/egot2s_pnr.yaml``).
+            Both read the same tokens and write the same 16 logits; the per-frame head keeps a frame's
+            score tied to that frame, which a pooled vector has to learn back from 16 separate weight
+            rows (on the default world: EgoT2-s keyframe error 0.64-0.70 s over four seeds against
+            0.81-0.93 s pooled; see ``docs/results.md``).
     """
 
     method: str = "egot2-s"
@@ -153,6 +162,12 @@ class ModelConfig:
     translator: TranslatorConfig = field(default_factory=TranslatorConfig)
     fusion: FusionConfig = field(default_factory=FusionConfig)
     generalist: GeneralistConfig = field(default_factory=GeneralistConfig)
+    keyframe_head: str = "per-frame"
+
+    def __post_init__(self) -> None:
+        if self.keyframe_head not in KEYFRAME_HEADS:
+            raise UserInputError(f"must be one of {list(KEYFRAME_HEADS)}, got {self.keyframe_head!r}",
+                                 field="model.keyframe_head")
 
 
 @dataclass

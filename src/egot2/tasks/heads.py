@@ -1,7 +1,8 @@
 """Task heads, one per output kind, built from a :class:`TaskSpec`.
 
 Clip-level heads pool the encoder output (masked mean over tokens), apply LayerNorm, then Linear
-layers; the per-frame head (ASD) maps each of the primary task's own token positions to 2 logits.
+layers; the per-frame head (ASD) maps each of the primary task's own token positions to 2 logits, and
+the per-frame keyframe head (PNR, ``model.keyframe_head: per-frame``) each frame token to one logit.
 Every head returns a dict: ``logits`` for keyframe/binary/per-frame kinds, ``verb`` and ``noun`` for
 AR and LTA.
 """
@@ -84,9 +85,34 @@ class FrameHead(nn.Module):
         return {"logits": logits}
 
 
-def build_head(spec: TaskSpec, dim: int) -> nn.Module:
-    """The head of ``spec``'s output kind over D-dimensional tokens."""
+class KeyframeFrameHead(nn.Module):
+    """Per-frame keyframe head: LayerNorm -> ``Linear(D, 1)`` on each of the primary task's frame tokens,
+    the T scores being the keyframe logits (as the TS PNR model scores its frames).
+
+    Args:
+        dim: input feature size D.
+    """
+
+    per_frame = True
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.norm = nn.LayerNorm(dim)
+        self.fc = nn.Linear(dim, 1)
+
+    def forward(self, x: Tensor, mask: Tensor | None = None) -> dict[str, Tensor]:
+        logits = self.fc(self.norm(x)).squeeze(-1)  # (B, T, 1) -> (B, T)
+        if mask is not None:
+            logits = logits.masked_fill(~mask, -1e4)  # a padded position is never the keyframe
+        return {"logits": logits}
+
+
+def build_head(spec: TaskSpec, dim: int, keyframe: str = "pooled") -> nn.Module:
+    """The head of ``spec``'s output kind over D-dimensional tokens (``keyframe``: ``pooled`` or
+    ``per-frame``, the head of a keyframe task; see ``model.keyframe_head``)."""
     out = spec.output
+    if out.kind is OutputKind.KEYFRAME and keyframe == "per-frame":
+        return KeyframeFrameHead(dim)
     if out.kind in (OutputKind.KEYFRAME, OutputKind.BINARY):
         return ClipHead(dim, {"logits": out.num_classes})
     if out.kind is OutputKind.VERB_NOUN:

@@ -159,11 +159,12 @@ class TaskSpec:
         """Span rule: this model can serve ``primary`` if its window is not longer than the primary clip."""
         return self.window_s is None or self.window_s <= primary.clip_s + 1e-9
 
-    def build_head(self, dim: int) -> nn.Module:
-        """The head of this task's output kind over D-dimensional tokens."""
+    def build_head(self, dim: int, keyframe: str = "pooled") -> nn.Module:
+        """The head of this task's output kind over D-dimensional tokens (``keyframe``: the head of a
+        keyframe task, ``pooled`` or ``per-frame``)."""
         from egot2.tasks.heads import build_head
 
-        return build_head(self, dim)
+        return build_head(self, dim, keyframe)
 
     def compute_loss(self, outputs: Mapping[str, Tensor], labels: Mapping[str, Tensor]) -> Tensor:
         """This task's training loss of head ``outputs`` against ``labels``."""

@@ -28,17 +28,21 @@ class EgoT2S(nn.Module):
         primary: the primary task's spec (its head and loss).
         layout: the ordered input streams (see :func:`egot2.translator.layout.plan_streams`).
         cfg: translator hyperparameters.
+        keyframe_head: the head of a keyframe primary (``model.keyframe_head``): ``pooled`` or
+            ``per-frame`` (one logit from each of the primary's own frame tokens).
     """
 
-    def __init__(self, primary: TaskSpec, layout: Sequence[InputStream], cfg: TranslatorConfig) -> None:
+    def __init__(self, primary: TaskSpec, layout: Sequence[InputStream], cfg: TranslatorConfig,
+                 keyframe_head: str = "pooled") -> None:
         super().__init__()
         self.primary = primary
         self.layout = list(layout)
         self.cfg = cfg
         self.encoder = TokenEncoder(self.layout, cfg)
-        self.head = primary.build_head(cfg.dim)
-        self.per_frame = is_per_frame(primary)
-        if self.per_frame and cfg.pool_streams:
+        self.head = primary.build_head(cfg.dim, keyframe_head)
+        self.per_frame = is_per_frame(primary)  # one answer per frame of a clip of any length (ASD)
+        self.frame_head = bool(getattr(self.head, "per_frame", False))  # the head reads the primary's positions
+        if self.frame_head and cfg.pool_streams:
             raise UserInputError(f"translator.pool_streams removes the per-frame tokens {primary.name!r} "
                                  "predicts from", field="translator.pool_streams")
         self.primary_stream = next(s.key for s in self.layout if s.task == primary.name)
@@ -76,8 +80,13 @@ class EgoT2S(nn.Module):
         if windows is not None:
             streams, masks, index = windows
         z, mask, weights = self.encoder(streams, masks, need_weights=return_attention)
-        if self.per_frame:
+        if self.frame_head:
             _, start, end = next(seg for seg in self.encoder.segments(streams) if seg[0] == self.primary_stream)
+            frames = self.primary.output.num_classes
+            if not self.per_frame and end - start != frames:  # a keyframe task scores a fixed set of frames
+                raise UserInputError(f"the per-frame keyframe head scores {frames} frames, but the stream has "
+                                     f"{end - start} tokens (or use model.keyframe_head=pooled)",
+                                     field=self.primary_stream)
             out = self.head(z[:, start:end], None if mask is None else mask[:, start:end])  # (B, T_p, C)
             if windows is not None:
                 out = {k: index.merge(v) for k, v in out.items()}  # (B', W, C) -> (B, T, C)
