@@ -25,6 +25,11 @@ class TranslatorConfig:
         dropout: dropout inside the encoder.
         attn_dropout: dropout on attention weights (default: ``dropout``).
         feature_dropout: dropout on the projected task tokens.
+        task_dropout: in training, the probability that all of one task's tokens are hidden from a clip
+            (from attention and from the pooled head; at least one task always stays). Stage II learns
+            on the clips the primary's own TS model was trained on, where its tokens look more
+            reliable than they are on new clips; hiding them now and then makes the translator learn
+            what the other tasks' tokens say (see ``docs/results.md``).
         norm_first: pre-LN encoder layers (default post-LN, as the authors').
         activation: ``relu`` or ``gelu``.
         positions: ``learned`` (one absolute embedding over the whole sequence) or ``task-sinusoidal``
@@ -43,6 +48,7 @@ class TranslatorConfig:
     dropout: float = 0.1
     attn_dropout: float | None = None
     feature_dropout: float = 0.0
+    task_dropout: float = 0.0
     norm_first: bool = False
     activation: str = "relu"
     positions: str = "learned"
@@ -61,6 +67,8 @@ class TranslatorConfig:
                 raise UserInputError("must be >= 1", field=f"translator.{name}")
         if self.frame_window < 0:
             raise UserInputError("must be >= 0 (0 = whole clips)", field="translator.frame_window")
+        if not 0.0 <= self.task_dropout < 1.0:
+            raise UserInputError(f"must be in [0, 1), got {self.task_dropout}", field="translator.task_dropout")
 
 
 @dataclass

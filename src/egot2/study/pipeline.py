@@ -184,6 +184,8 @@ def _stage2_jobs(paths: StudyPaths, sched: Schedule, seed: int, progress: bool) 
                          f"train.batch_size={sched.batch}", f"train.lr={sched.lr}", f"train.seed={seed}"]
             if aux is not None:
                 overrides.append(f"model.aux=[{','.join(aux)}]")
+            if method == "egot2-s":
+                overrides += sched.egot2s_overrides
             cfg = load_config([], overrides)
             jobs.append(Job(
                 f"stage2/{name}", paths.run(name),

@@ -48,6 +48,7 @@ class Schedule:
     combine: dict[str, str] = field(default_factory=lambda: {"human-object": "max_size_cycle",
                                                              "human-human": "min_size"})
     generalist_overrides: tuple[str, ...] = ("model.generalist.frame_decoding=parallel",)
+    egot2s_overrides: tuple[str, ...] = ("model.translator.task_dropout=0.5",)
 
     def epochs_for(self, primary: str) -> int:
         """Stage-II epochs of ``primary``."""

@@ -79,7 +79,8 @@ class EgoT2S(nn.Module):
         windows = self._windows(streams, masks)
         if windows is not None:
             streams, masks, index = windows
-        z, mask, weights = self.encoder(streams, masks, need_weights=return_attention)
+        z, mask, weights = self.encoder(streams, masks, need_weights=return_attention,
+                                        keep_task=self.primary.name if self.frame_head else None)
         if self.frame_head:
             _, start, end = next(seg for seg in self.encoder.segments(streams) if seg[0] == self.primary_stream)
             frames = self.primary.output.num_classes

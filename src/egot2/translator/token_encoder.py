@@ -102,13 +102,29 @@ class TokenEncoder(nn.Module):
             start += n
         return out
 
+    def _drop_tasks(self, valid: list[Tensor], task_ids: list[int], always: str | None) -> list[Tensor]:
+        """Hide each task's tokens from each clip with probability ``task_dropout`` (never every task, never
+        the task ``always``)."""
+        tasks = sorted(set(task_ids))
+        b = valid[0].shape[0]
+        keep = torch.rand(b, len(tasks), device=valid[0].device) >= self.cfg.task_dropout  # (B, tasks)
+        if always in self.task_order and self.task_order.index(always) in tasks:
+            keep[:, tasks.index(self.task_order.index(always))] = True
+        none = ~keep.any(dim=1)
+        if bool(none.any()):  # a clip that lost every task keeps one, drawn uniformly
+            pick = torch.randint(len(tasks), (int(none.sum()),), device=keep.device)
+            keep[none.nonzero().squeeze(1), pick] = True
+        return [v & keep[:, tasks.index(t)].unsqueeze(1) for v, t in zip(valid, task_ids, strict=True)]
+
     def forward(
         self,
         streams: Mapping[str, Tensor],
         masks: Mapping[str, Tensor] | None = None,
         need_weights: bool = False,
+        keep_task: str | None = None,
     ) -> tuple[Tensor, Tensor | None, list[Tensor]]:
-        """Encode ``{"task.stream": (B, T_k, D_k)}``.
+        """Encode ``{"task.stream": (B, T_k, D_k)}`` (``keep_task``: a task ``translator.task_dropout``
+        never hides, the one a per-frame head reads).
 
         Returns:
             tokens (B, N, D); the valid-token mask (B, N), or None when nothing is padded; one attention
@@ -129,6 +145,8 @@ class TokenEncoder(nn.Module):
             task_ids.append(self.task_order.index(s.task))
         z = self.input_norm(torch.cat(tokens, dim=1))  # (B, N, D)
         z = self.positions(z, lengths, task_ids)
+        if self.training and self.cfg.task_dropout > 0:
+            valid = self._drop_tasks(valid, task_ids, keep_task)
         mask = torch.cat(valid, dim=1)  # (B, N)
         pad = None if bool(mask.all()) else ~mask
         z, weights = self.encoder(z, pad, need_weights)
