@@ -86,7 +86,8 @@ def _egot2g(cfg: ModelConfig) -> nn.Module:
     layouts = generalist_layouts(cfg)
     g = cfg.generalist
     return EgoT2G([get_task(t) for t in layouts], union_layout(layouts), cfg.translator, g.decoder_layers, g.max_len,
-                  frame_answer_dropout=g.frame_answer_dropout, frame_decoding=g.frame_decoding)
+                  frame_answer_dropout=g.frame_answer_dropout, frame_decoding=g.frame_decoding,
+                  keyframe_answers=g.keyframe_answers)
 
 
 def _egot2s(cfg: ModelConfig) -> nn.Module:

@@ -3,6 +3,8 @@ encoder output, trained with teacher forcing and run token by token with a key/v
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -21,6 +23,7 @@ class DecoderCache:
     self_kv: list[KV | None] = field(default_factory=list)
     cross_kv: list[KV] = field(default_factory=list)
     length: int = 0
+    pointer_keys: Tensor | None = None
 
 
 class DecoderLayer(nn.Module):
@@ -64,6 +67,11 @@ class DecoderLayer(nn.Module):
 class SequenceDecoder(nn.Module):
     """Token embedding + learned positions -> decoder layers -> vocabulary logits.
 
+    With ``pointer_ids``, the logits of those tokens (a keyframe task's ``frame:k``) can come instead from
+    a pointer over K memory tokens (the frames' own tokens): token k's logit is the scaled dot product
+    of the decoder state's query and memory token k's key, so "frame k" is read off frame k's token
+    rather than learnt as a separate output row per frame.
+
     Args:
         vocab_size: V.
         dim: D.
@@ -73,11 +81,13 @@ class SequenceDecoder(nn.Module):
         max_len: longest sequence (prompt + answer + end).
         dropout: dropout rate.
         attn_dropout: dropout on the attention weights (default: ``dropout``).
+        pointer_ids: vocabulary ids whose logits a pointer gives (in order: the id pointing at memory
+            token k is ``pointer_ids[k]``); empty: none.
     """
 
     def __init__(
         self, vocab_size: int, dim: int, layers: int, heads: int, ffn: int, max_len: int, dropout: float = 0.1,
-        attn_dropout: float | None = None,
+        attn_dropout: float | None = None, pointer_ids: Sequence[int] = (),
     ) -> None:
         super().__init__()
         self.embed = nn.Embedding(vocab_size, dim)
@@ -86,6 +96,29 @@ class SequenceDecoder(nn.Module):
         self.out = nn.Linear(dim, vocab_size)
         self.drop = FastDropout(dropout)
         self.max_len = max_len
+        self.pointer_ids = list(pointer_ids)
+        if self.pointer_ids:
+            self.register_buffer("_pointer_index", torch.tensor(self.pointer_ids), persistent=False)
+            self.point_query = nn.Linear(dim, dim)
+            self.point_key = nn.Linear(dim, dim)
+
+    def pointer_keys(self, frames: Tensor | None) -> Tensor | None:
+        """Keys (B, K, D) of the memory tokens ``frames`` (B, K, D) the pointer reads; None without."""
+        if frames is None or not self.pointer_ids:
+            return None
+        if frames.shape[1] != len(self.pointer_ids):
+            raise ValueError(f"the pointer reads {len(self.pointer_ids)} tokens, got {frames.shape[1]}")
+        return self.point_key(frames)
+
+    def logits(self, x: Tensor, keys: Tensor | None = None) -> Tensor:
+        """Vocabulary logits of decoder states ``x`` (B, M, D); with pointer ``keys`` (B, K, D) the
+        pointer's tokens get the pointer's scores."""
+        out = self.out(x)  # (B, M, V)
+        if keys is None:
+            return out
+        scores = self.point_query(x) @ keys.transpose(1, 2) / math.sqrt(x.shape[-1])  # (B, M, K)
+        index = self._pointer_index.expand(*scores.shape[:-1], -1)
+        return out.scatter(-1, index, scores)
 
     def _embed(self, tokens: Tensor, start: int) -> Tensor:
         if start + tokens.shape[1] > self.max_len:
@@ -97,10 +130,11 @@ class SequenceDecoder(nn.Module):
         return self.drop(self.embed(tokens) + self.pos(pos) + time_code)  # (B, M, D)
 
     def forward(
-        self, tokens: Tensor, memory: Tensor, memory_pad: Tensor | None = None, need_weights: bool = False
+        self, tokens: Tensor, memory: Tensor, memory_pad: Tensor | None = None, need_weights: bool = False,
+        frames: Tensor | None = None,
     ) -> tuple[Tensor, list[Tensor]]:
         """Teacher-forced logits (B, M, V) for input ``tokens`` (B, M); cross-attention weights per layer
-        (B, H, M, N) when asked."""
+        (B, H, M, N) when asked. ``frames`` (B, K, D): the memory tokens the pointer reads, if any."""
         x = self._embed(tokens, 0)
         weights = []
         for layer in self.layers:
@@ -108,13 +142,15 @@ class SequenceDecoder(nn.Module):
                          need_weights)
             if w is not None:
                 weights.append(w)
-        return self.out(x), weights
+        return self.logits(x, self.pointer_keys(frames)), weights
 
-    def start_cache(self, memory: Tensor) -> DecoderCache:
-        """A cache holding the memory's cross-attention keys/values (computed once)."""
+    def start_cache(self, memory: Tensor, frames: Tensor | None = None) -> DecoderCache:
+        """A cache holding the memory's cross-attention keys/values and the pointer's keys of ``frames``
+        (computed once)."""
         return DecoderCache(
             self_kv=[None] * len(self.layers),
             cross_kv=[layer.cross_attn.project_kv(memory) for layer in self.layers],
+            pointer_keys=self.pointer_keys(frames),
         )
 
     def step(
@@ -133,4 +169,4 @@ class SequenceDecoder(nn.Module):
             if w is not None:
                 weights.append(w)
         cache.length += tokens.shape[1]
-        return self.out(x[:, -1]), weights
+        return self.logits(x[:, -1:], cache.pointer_keys)[:, 0], weights

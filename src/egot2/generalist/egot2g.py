@@ -65,6 +65,10 @@ class EgoT2G(nn.Module):
             instead of copying the previous frame's answer.
         frame_decoding: ``greedy`` (per-frame answers token by token) or ``parallel`` (every previous
             answer hidden, in training too; one pass at generation).
+        keyframe_answers: how a keyframe task's answer token ``frame:k`` is scored: ``vocabulary`` (an
+            output row per frame token, as any other token) or ``pointer`` (read off the task's own
+            frame token k in the encoder memory; see :class:`SequenceDecoder`). The pointer applies
+            whenever a batch carries that task's frame stream; without it the vocabulary rows answer.
     """
 
     def __init__(
@@ -77,6 +81,7 @@ class EgoT2G(nn.Module):
         vocab: Vocabulary | None = None,
         frame_answer_dropout: float = 0.0,
         frame_decoding: str = "greedy",
+        keyframe_answers: str = "vocabulary",
     ) -> None:
         super().__init__()
         self.tasks = {t.name: t for t in tasks}
@@ -84,9 +89,37 @@ class EgoT2G(nn.Module):
         self.tokenizers = {t.name: TaskTokenizer(t, self.vocab) for t in tasks}
         self.head_task = {h: name for name, tok in self.tokenizers.items() for h in tok.heads}
         self.encoder = TokenEncoder(layout, cfg, require_all=False)
+        self.pointer_stream, pointer_ids = self._pointer(tasks, layout, keyframe_answers)
         self.decoder = SequenceDecoder(len(self.vocab), cfg.dim, decoder_layers, cfg.heads, cfg.ffn, max_len,
-                                       cfg.dropout, cfg.attn_dropout)
+                                       cfg.dropout, cfg.attn_dropout, pointer_ids=pointer_ids)
         self.frame_answer_dropout, self.frame_decoding = frame_answer_dropout, frame_decoding
+
+    def _pointer(self, tasks: Sequence[TaskSpec], layout: Sequence[InputStream], answers: str
+                 ) -> tuple[str | None, list[int]]:
+        """The stream the keyframe pointer reads and the ``frame:k`` ids it scores (none: vocabulary)."""
+        if answers == "vocabulary":
+            return None, []
+        if answers != "pointer":
+            raise UserInputError(f"must be vocabulary or pointer, got {answers!r}",
+                                 field="model.generalist.keyframe_answers")
+        for spec in tasks:
+            if spec.output.kind is not OutputKind.KEYFRAME:
+                continue
+            frames = spec.output.num_classes
+            own = [s for s in layout if s.task == spec.name and s.tokens == frames]
+            if own:
+                return own[0].key, self.tokenizers[spec.name].values
+        return None, []  # no keyframe task, or none of its streams has one token per frame
+
+    def frame_tokens(self, memory: Tensor, streams: Mapping[str, Tensor]) -> Tensor | None:
+        """The memory tokens (B, K, D) of the keyframe task's frames, which the pointer reads; None when
+        the batch does not carry that stream (or there is no pointer)."""
+        if self.pointer_stream is None:
+            return None
+        for key, start, end in self.encoder.segments(streams):
+            if key == self.pointer_stream and end - start == len(self.decoder.pointer_ids):
+                return memory[:, start:end]
+        return None
 
     def windows(self, task: str, streams: Mapping[str, Tensor], masks: Mapping[str, Tensor] | None
                 ) -> tuple[dict[str, Tensor], dict[str, Tensor], FrameWindows] | None:
@@ -134,7 +167,8 @@ class EgoT2G(nn.Module):
                 torch.rand(inputs.shape, device=inputs.device) < answer_dropout
             hide[:, 0] = False  # the prompt is always given
             inputs = inputs.masked_fill(hide, self.vocab.pad)
-        logits, _ = self.decoder(inputs, memory, None if mask is None else ~mask)  # (B, M-1, V)
+        logits, _ = self.decoder(inputs, memory, None if mask is None else ~mask,
+                                 frames=self.frame_tokens(memory, streams))  # (B, M-1, V)
         gold = targets[:, 1:].masked_fill(targets[:, 1:] == self.vocab.pad, -100)
         return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), gold.reshape(-1), ignore_index=-100)
 
@@ -184,14 +218,15 @@ class EgoT2G(nn.Module):
         steps = tok.answer_length(frames)
         if tok.kind is OutputKind.FRAME_BINARY and self.frame_decoding == "parallel":
             return self._generate_parallel(memory, pad, head, steps, constrained)
+        frames = self.frame_tokens(memory, streams)
         seq = torch.full((b, 1), tok.prompt_ids[head], dtype=torch.long, device=memory.device)
-        cache = self.decoder.start_cache(memory) if use_cache else None
+        cache = self.decoder.start_cache(memory, frames) if use_cache else None
         logits_all, attention = [], None
         for step in range(steps + 1):
             if cache is not None:
                 logits, w = self.decoder.step(seq[:, -1:] if step else seq, cache, pad, need_weights=step == 0)
             else:
-                full, w = self.decoder(seq, memory, pad, need_weights=step == 0)
+                full, w = self.decoder(seq, memory, pad, need_weights=step == 0, frames=frames)
                 logits, w = full[:, -1], [x[:, :, -1] for x in w]
             if step == 0:
                 attention = w[-1].reshape(b, w[-1].shape[1], -1)  # (B, heads, N): the prompt's query

@@ -189,7 +189,9 @@ def _stage2_jobs(paths: StudyPaths, sched: Schedule, seed: int, progress: bool) 
             cfg = load_config([], overrides)
             jobs.append(Job(
                 f"stage2/{name}", paths.run(name),
-                lambda o=overrides, p=primary: content_key("stage2", o, file_sha256(paths.cache(p) / "meta.json")),
+                # keyed on the resolved config: a changed default retrains, and a run is never loaded
+                # with a config it was not trained with
+                lambda c=cfg, p=primary: content_key("stage2", dataclasses.asdict(c), file_sha256(paths.cache(p) / "meta.json")),
                 lambda resume, c=cfg, n=name, p=primary: train_stage2(c, paths.cache(p), paths.run(n), resume=resume,
                                                                       progress=progress),
                 deps=(f"cache/{primary}",), cost=STAGE2_COST[primary] * (4.0 if method == "egot2-s" else 1.0)))
@@ -218,7 +220,8 @@ def _generalist_jobs(paths: StudyPaths, sched: Schedule, seed: int, progress: bo
         tasks = list(generalist_layouts(dataclasses.replace(cfg.model, dims={})))
         jobs.append(Job(
             f"egot2-g/{cluster}", paths.run(name),
-            lambda o=overrides, ts=tasks: content_key("egot2-g", o, [file_sha256(paths.cache(t) / "meta.json") for t in ts]),
+            lambda c=cfg, ts=tasks: content_key("egot2-g", dataclasses.asdict(c),
+                                                [file_sha256(paths.cache(t) / "meta.json") for t in ts]),
             lambda resume, c=cfg, n=name: train_generalist(c, paths.root / "caches", paths.run(n), resume=resume,
                                                            progress=progress),
             deps=tuple(f"cache/{t}" for t in tasks), cost=GENERALIST_COST[cluster]))
