@@ -53,7 +53,8 @@ def test_shapes_grid(kind_task: tuple[str, TaskSpec], k: int, t: int, d: int, po
     kind, spec = kind_task
     layout = _layout(spec.name, k, t, d)
     cfg = TranslatorConfig(dim=16, layers=2, heads=4, ffn=32, positions=positions)
-    model = EgoT2S(spec, layout, cfg)
+    # a keyframe primary with the paper's pooled head takes any token count (the per-frame head: below)
+    model = EgoT2S(spec, layout, cfg, keyframe_head="pooled")
     b = 3
     out = model({s.key: torch.randn(b, s.tokens, s.dim) for s in layout}, return_attention=True)
     n = sum(s.tokens for s in layout)

@@ -71,3 +71,16 @@ def test_a_hidden_task_does_not_change_the_prediction() -> None:
 def test_task_dropout_is_checked() -> None:
     with pytest.raises(UserInputError, match="task_dropout"):
         TranslatorConfig(task_dropout=1.0)
+
+
+def test_a_task_with_only_padding_is_never_the_one_kept() -> None:
+    """A clip whose only real tokens belong to one task keeps that task, however the draw falls."""
+    torch.manual_seed(3)
+    enc = _encoder(0.9).train()
+    streams = _streams(500)
+    masks = {s.key: torch.zeros(500, s.tokens, dtype=torch.bool) for s in LAYOUT}
+    masks["pnr.tokens"][:] = True  # OSCC and AR: padding only
+    _, mask, _ = enc(streams, masks)
+    assert mask is not None and bool(mask[:, 8:].all()) and not bool(mask[:, :8].any())
+    z, _, _ = enc(streams, masks)
+    assert bool(torch.isfinite(z).all())

@@ -60,7 +60,7 @@ class FeatureMLP(nn.Module):
 
     def __init__(
         self, primary: TaskSpec, layout: Sequence[InputStream], cfg: FusionConfig, time_from: str | None = None,
-        keyframe_head: str = "pooled",
+        keyframe_head: str = "per-frame",
     ) -> None:
         super().__init__()
         self.primary = primary

@@ -217,7 +217,7 @@ class EgoT2G(nn.Module):
         b = memory.shape[0]
         steps = tok.answer_length(frames)
         if tok.kind is OutputKind.FRAME_BINARY and self.frame_decoding == "parallel":
-            return self._generate_parallel(memory, pad, head, steps, constrained)
+            return self._generate_parallel(memory, pad, head, steps, constrained, self.frame_tokens(memory, streams))
         frames = self.frame_tokens(memory, streams)
         seq = torch.full((b, 1), tok.prompt_ids[head], dtype=torch.long, device=memory.device)
         cache = self.decoder.start_cache(memory, frames) if use_cache else None
@@ -241,8 +241,8 @@ class EgoT2G(nn.Module):
         labels, invalid = tok.decode(generated[:, :steps].cpu(), head)
         return Generation(generated, torch.stack(logits_all, dim=1), labels, invalid, attention)
 
-    def _generate_parallel(self, memory: Tensor, pad: Tensor | None, head: str, steps: int, constrained: bool
-                           ) -> Generation:
+    def _generate_parallel(self, memory: Tensor, pad: Tensor | None, head: str, steps: int, constrained: bool,
+                           frames: Tensor | None = None) -> Generation:
         """A per-frame answer in one decoder pass: the prompt, then ``<pad>`` for every previous answer
         (as :meth:`loss` shows them in ``parallel`` mode), so frame t's answer reads the encoder and not
         the answers before it."""
@@ -250,7 +250,7 @@ class EgoT2G(nn.Module):
         b = memory.shape[0]
         seq = torch.full((b, steps + 1), self.vocab.pad, dtype=torch.long, device=memory.device)
         seq[:, 0] = tok.prompt_ids[head]
-        logits, w = self.decoder(seq, memory, pad, need_weights=True)  # (B, steps + 1, V)
+        logits, w = self.decoder(seq, memory, pad, need_weights=True, frames=frames)  # (B, steps + 1, V)
         attention = w[-1][:, :, 0].reshape(b, w[-1].shape[1], -1)  # (B, heads, N): the prompt's query
         if constrained:
             bias = torch.full_like(logits, float("-inf"))

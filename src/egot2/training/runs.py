@@ -45,4 +45,24 @@ def load_run(run: Path) -> tuple[Config, dict[str, Any], dict[str, torch.Tensor]
         weights = load_file(str(run / "model.safetensors"))
     except Exception as exc:
         raise UserInputError(f"corrupt or truncated weights ({exc})", file=run / "model.safetensors") from None
-    return cfg, info, weights
+    return _older_defaults(cfg, run / "config.yaml", weights), info, weights
+
+
+def _older_defaults(cfg: Config, path: Path, weights: dict[str, torch.Tensor]) -> Config:
+    """A run written before a default changed keeps the setting it was trained with: a keyframe run
+    whose config predates ``model.keyframe_head`` (then always the pooled head) and whose weights hold
+    the pooled head's ``head.fc.logits`` is read with ``keyframe_head: pooled``."""
+    import dataclasses
+
+    import yaml
+
+    from egot2.tasks import OutputKind, get_task, task_names
+
+    primary = cfg.model.primary
+    if cfg.model.method == "egot2-g" or primary not in task_names() or \
+            get_task(primary).output.kind is not OutputKind.KEYFRAME:
+        return cfg
+    model = (yaml.safe_load(path.read_text()) or {}).get("model") or {}
+    if "keyframe_head" not in model and any(k.endswith("head.fc.logits.weight") for k in weights):
+        return dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, keyframe_head="pooled"))
+    return cfg

@@ -33,7 +33,7 @@ class EgoT2S(nn.Module):
     """
 
     def __init__(self, primary: TaskSpec, layout: Sequence[InputStream], cfg: TranslatorConfig,
-                 keyframe_head: str = "pooled") -> None:
+                 keyframe_head: str = "per-frame") -> None:
         super().__init__()
         self.primary = primary
         self.layout = list(layout)

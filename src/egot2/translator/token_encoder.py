@@ -103,17 +103,19 @@ class TokenEncoder(nn.Module):
         return out
 
     def _drop_tasks(self, valid: list[Tensor], task_ids: list[int], always: str | None) -> list[Tensor]:
-        """Hide each task's tokens from each clip with probability ``task_dropout`` (never every task, never
-        the task ``always``)."""
+        """Hide each task's tokens from each sequence (a clip, or a frame window of one) with probability
+        ``task_dropout``; never the task ``always``, and never every task that has a real token there."""
         tasks = sorted(set(task_ids))
-        b = valid[0].shape[0]
-        keep = torch.rand(b, len(tasks), device=valid[0].device) >= self.cfg.task_dropout  # (B, tasks)
+        real = torch.stack([torch.stack([v.any(dim=1) for v, t in zip(valid, task_ids, strict=True) if t == task])
+                            .any(dim=0) for task in tasks], dim=1)  # (B, tasks): the task has a real token
+        keep = torch.rand(real.shape, device=real.device) >= self.cfg.task_dropout  # (B, tasks)
         if always in self.task_order and self.task_order.index(always) in tasks:
             keep[:, tasks.index(self.task_order.index(always))] = True
-        none = ~keep.any(dim=1)
-        if bool(none.any()):  # a clip that lost every task keeps one, drawn uniformly
-            pick = torch.randint(len(tasks), (int(none.sum()),), device=keep.device)
-            keep[none.nonzero().squeeze(1), pick] = True
+        none = ~(keep & real).any(dim=1) & real.any(dim=1)
+        if bool(none.any()):  # a sequence that lost every task it has keeps one of them, drawn uniformly
+            rows = none.nonzero().squeeze(1)
+            pick = torch.multinomial(real[rows].float(), 1).squeeze(1)
+            keep[rows, pick] = True
         return [v & keep[:, tasks.index(t)].unsqueeze(1) for v, t in zip(valid, task_ids, strict=True)]
 
     def forward(
