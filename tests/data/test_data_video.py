@@ -82,6 +82,21 @@ def test_audio_beyond_the_end_is_an_error(numbered: Path) -> None:
         read_audio(numbered, 2.0, 4.0, clip_id="c")
 
 
+
+@pytest.mark.parametrize("span", [(0.0, 3.0), (0.1, 0.5), (0.9, 1.1), (1.45, 2.95), (2.5, 3.0)])
+def test_mono_16k_audio_read_straight_equals_libswresample(numbered: Path, span: tuple[float, float],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 16 kHz mono stream skips the resampler (a plain copy there): the very samples it would give."""
+    import egot2.data.audio as audio
+
+    straight = read_audio(numbered, *span)
+    monkeypatch.setattr(audio, "_is_mono_float", lambda frame, rate: False)
+    resampled = read_audio(numbered, *span)
+    assert straight.dtype == resampled.dtype == np.float32
+    np.testing.assert_array_equal(straight, resampled)
+    if span[0] <= 1.0 < span[1]:  # the 1 kHz blip lies in the span
+        assert np.abs(straight).max() > 0.3
+
 def test_mfcc_has_four_rows_per_frame() -> None:
     rng = np.random.default_rng(0)
     feats = mfcc_rows(rng.standard_normal(16000).astype(np.float32) * 0.1, 30)

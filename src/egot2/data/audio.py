@@ -47,35 +47,16 @@ def read_audio(
             raise UserInputError(f"{_where(clip_id)}the video has no audio stream; {task} needs 16 kHz audio "
                                  "(audio-visual tasks read the speech track)", file=path)
         stream = c.streams.audio[0]
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
         margin = 0.2
         if start_s > margin:
             c.seek(int((start_s - margin) / float(stream.time_base)) + (stream.start_time or 0), stream=stream,
                    backward=True)
-        chunks: list[np.ndarray] = []
-        first_t: float | None = None
-        need_until = end_s + 0.05
         try:
-            for frame in c.decode(stream):
-                if frame.pts is None:
-                    continue
-                frame.time_base = frame.time_base or stream.time_base
-                for out in resampler.resample(frame):
-                    if first_t is None:
-                        first_t = float(out.pts * Fraction(1, sample_rate)) if out.pts is not None else float(frame.time)
-                    chunks.append(out.to_ndarray().reshape(-1))
-                if frame.time is not None and frame.time > need_until:
-                    break
-            else:
-                for out in resampler.resample(None):
-                    if first_t is None:
-                        first_t = 0.0
-                    chunks.append(out.to_ndarray().reshape(-1))
+            chunks, first_t = _decode_mono(c, stream, sample_rate, end_s + 0.05)
         except av.error.FFmpegError as exc:
             raise UserInputError(f"{_where(clip_id)}cannot decode the audio ({exc.strerror or exc}); the file is "
                                  "truncated or corrupt", file=path) from None
     signal = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
-    first_t = first_t or 0.0
     offset = int(round((start_s - first_t) * sample_rate))
     if offset < 0:  # the stream starts after start_s: silence before it
         signal = np.concatenate([np.zeros(-offset, np.float32), signal])
@@ -89,6 +70,51 @@ def read_audio(
     if missing > 0:
         piece = np.concatenate([piece, np.zeros(missing, np.float32)])
     return np.ascontiguousarray(piece, dtype=np.float32)
+
+
+def _is_mono_float(frame: av.AudioFrame, sample_rate: int) -> bool:
+    """Whether ``frame`` already is what the resampler would make: one float channel at ``sample_rate``."""
+    return frame.sample_rate == sample_rate and frame.layout.nb_channels == 1 and frame.format.name in ("flt", "fltp")
+
+
+def _decode_mono(c: av.container.InputContainer, stream: av.AudioStream, sample_rate: int, need_until: float
+                 ) -> tuple[list[np.ndarray], float]:
+    """Mono float32 chunks of ``stream`` from the container's position until a frame starts after
+    ``need_until`` seconds, and the time of the first sample (0 if none).
+
+    A stream that already is mono float at ``sample_rate`` (the synthetic world's 16 kHz AAC) is read
+    straight from the decoded frames, the very numbers libswresample's copy gives (a plain copy), with no
+    per-frame conversion; anything else goes through libswresample.
+    """
+    chunks: list[np.ndarray] = []
+    first_t: float | None = None
+    resampler: av.AudioResampler | None = None
+    time_base = stream.time_base
+    seconds = float(time_base)
+    for frame in c.decode(stream):
+        pts = frame.pts
+        if pts is None:
+            continue
+        if resampler is None and _is_mono_float(frame, sample_rate):
+            if first_t is None:
+                first_t = float(pts * time_base)
+            chunks.append(np.frombuffer(frame.planes[0], np.float32, count=frame.samples))
+        else:
+            if resampler is None:
+                resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
+            frame.time_base = frame.time_base or time_base
+            for out in resampler.resample(frame):
+                if first_t is None:
+                    first_t = float(out.pts * Fraction(1, sample_rate)) if out.pts is not None else float(frame.time)
+                chunks.append(out.to_ndarray().reshape(-1))
+        if pts * seconds > need_until:
+            break
+    else:
+        for out in resampler.resample(None) if resampler is not None else ():
+            if first_t is None:
+                first_t = 0.0
+            chunks.append(out.to_ndarray().reshape(-1))
+    return chunks, first_t or 0.0
 
 
 def mfcc_rows(audio: np.ndarray, num_frames: int, sample_rate: int = SAMPLE_RATE) -> np.ndarray:

@@ -198,13 +198,14 @@ def _decode(path: Path, times: np.ndarray, clip_id: str | None, pixels: str = "r
     def rgb(frame: av.VideoFrame) -> np.ndarray:
         if pixels == "gray" and frame.format.name in _LUMA_FORMATS:
             return _luma(frame, crop)
-        arr = reformatter.reformat(frame, format=pixels).to_ndarray()
+        arr = reformatter.reformat(frame, format=pixels, threads=1).to_ndarray()
         return arr if crop is None else arr[crop[1]:crop[3], crop[0]:crop[2]]
 
     with open_container(path, clip_id) as c:
         if not c.streams.video:
             raise UserInputError(f"{_where(clip_id)}the file has no video stream", file=path)
         vs = c.streams.video[0]
+        vs.codec_context.thread_count = 1  # one clip's frames: a thread pool costs more than it gives here
         tb = float(vs.time_base)
         start = vs.start_time or 0
         frame_dur = 1.0 / float(vs.average_rate or vs.guessed_rate or 30)
