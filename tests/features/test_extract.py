@@ -155,3 +155,38 @@ def test_prefetch_lowers_the_switch_interval_only_while_it_runs() -> None:
     with pytest.raises(ValueError, match="clip 3"):
         list(prefetched(make, [0, 3, 4], 2))
     assert sys.getswitchinterval() == before
+
+
+def test_extraction_shares_open_files_and_gives_the_same_streams(tiny_world: Path, ts_runs: dict[str, Path],
+                                                                  tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """TTM segments of one video reuse its open file (ContainerPool) and every stream is the one of an
+    extraction that opens the file for every read."""
+    import contextlib
+
+    from egot2.data import video as video_mod
+    from egot2.data.video import ContainerPool
+
+    ts = [ts_runs[t] for t in ("lam", "ttm", "asd")]
+    opens: list[str] = []
+    real_open = video_mod.open_container
+
+    def counting(path, clip_id=None):  # noqa: ANN001, ANN202
+        opens.append(Path(path).name)
+        return real_open(path, clip_id)
+
+    monkeypatch.setattr(video_mod, "open_container", counting)
+    n = extract("ttm", tiny_world, ts, tmp_path / "pooled", splits=["train"], progress=False)["train"]
+    pooled_opens = len(opens)
+    monkeypatch.setattr(ContainerPool, "active", lambda self: contextlib.nullcontext(self))
+    opens.clear()
+    extract("ttm", tiny_world, ts, tmp_path / "fresh", splits=["train"], progress=False)
+    assert n > len(set(opens)) and len(opens) >= 2 * n  # several segments per video; video and audio apart
+    assert pooled_opens < len(opens)
+    a, b = CacheSplit(tmp_path / "pooled", "train"), CacheSplit(tmp_path / "fresh", "train")
+    assert sorted(a.ids()) == sorted(b.ids()) and len(list(a.ids())) == n
+    for clip in a.ids():
+        x, y = a.get(clip), b.get(clip)
+        assert x.streams.keys() == y.streams.keys()
+        for k in x.streams:
+            assert torch.equal(x.streams[k], y.streams[k]), (clip, k)

@@ -15,7 +15,7 @@ import av
 import numpy as np
 import torch
 
-from egot2.data.video import _where, open_container
+from egot2.data.video import _where, reading
 from egot2.errors import UserInputError
 
 SAMPLE_RATE = 16000
@@ -42,12 +42,12 @@ def read_audio(
     n_out = int(round((end_s - start_s) * sample_rate))
     if n_out <= 0:
         raise UserInputError(f"{_where(clip_id)}empty audio span [{start_s}, {end_s})", file=path)
-    with open_container(path, clip_id) as c:
+    margin = 0.2  # decoded before start_s after a seek (the decoder's first frame after a seek is off)
+    with reading(path, clip_id, from_start=start_s <= margin) as (c, _):
         if not c.streams.audio:
             raise UserInputError(f"{_where(clip_id)}the video has no audio stream; {task} needs 16 kHz audio "
                                  "(audio-visual tasks read the speech track)", file=path)
         stream = c.streams.audio[0]
-        margin = 0.2
         if start_s > margin:
             c.seek(int((start_s - margin) / float(stream.time_base)) + (stream.start_time or 0), stream=stream,
                    backward=True)

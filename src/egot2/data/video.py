@@ -9,8 +9,11 @@ and what was expected.
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -72,6 +75,97 @@ def open_container(path: str | Path, clip_id: str | None = None) -> av.container
         raise UserInputError(f"{_where(clip_id)}cannot open the video ({exc.strerror or exc}); the file is "
                              "truncated, corrupt or not a video", file=path) from None
 
+
+
+class ContainerPool:
+    """Open files kept for reuse while a pool is :meth:`active` in a thread.
+
+    Reading a clip opens its file for the frames and again for the audio, and the clips of one long
+    video each open it anew; inside ``with pool.active():`` those reads share one open container per
+    file (the ``size`` files used last stay open). A read of a reused container seeks to where it starts
+    (a seek starts the decoders afresh: video frames after a seek to the start are the ones a fresh
+    file gives); audio read from the very start of the file gets a freshly opened one (the AAC decoder's
+    first samples after a seek to the start differ from a fresh file's). So the frames and samples are
+    the ones a freshly opened file gives. A read that fails closes its container. :meth:`close` closes
+    them all.
+
+    Args:
+        size: how many files stay open.
+    """
+
+    _local = threading.local()
+
+    def __init__(self, size: int = 4) -> None:
+        self.size = size
+        self._open: OrderedDict[tuple[str, int, int], av.container.InputContainer] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def active(self) -> Iterator[ContainerPool]:
+        """Reads in this thread use the pool inside the block."""
+        before = getattr(self._local, "pool", None)
+        self._local.pool = self
+        try:
+            yield self
+        finally:
+            self._local.pool = before
+
+    @classmethod
+    def current(cls) -> ContainerPool | None:
+        """The pool active in this thread, if any."""
+        return getattr(cls._local, "pool", None)
+
+    @contextlib.contextmanager
+    def reading(self, path: Path, clip_id: str | None, from_start: bool = False
+                ) -> Iterator[tuple[av.container.InputContainer, bool]]:
+        """``(container, fresh)``: ``fresh`` when just opened (at the start of the file); a reused one is
+        wherever the last read left it, and the reader seeks first. ``from_start``: the read does not seek,
+        so it gets a fresh one."""
+        st = path.stat() if path.is_file() else None
+        key = (str(path), st.st_mtime_ns, st.st_size) if st is not None else None
+        with self._lock:
+            c = self._open.pop(key, None) if key is not None else None
+        if c is not None and from_start:
+            c.close()
+            c = None
+        fresh = c is None
+        if c is None:
+            c = open_container(path, clip_id)
+        try:
+            yield c, fresh
+        except BaseException:
+            c.close()
+            raise
+        if key is None:
+            c.close()
+            return
+        with self._lock:
+            self._open[key] = c
+            stale = [self._open.popitem(last=False)[1] for _ in range(len(self._open) - self.size)]
+        for old in stale:
+            old.close()
+
+    def close(self) -> None:
+        """Close every container the pool holds."""
+        with self._lock:
+            held, self._open = list(self._open.values()), OrderedDict()
+        for c in held:
+            c.close()
+
+
+@contextlib.contextmanager
+def reading(path: Path, clip_id: str | None = None, from_start: bool = False
+            ) -> Iterator[tuple[av.container.InputContainer, bool]]:
+    """``(container, fresh)`` for one read of ``path``: from the thread's active :class:`ContainerPool`,
+    else freshly opened and closed after. A read that does not seek first says ``from_start`` (it then
+    always gets a freshly opened container)."""
+    pool = ContainerPool.current()
+    if pool is not None:
+        with pool.reading(path, clip_id, from_start) as opened:
+            yield opened
+        return
+    with open_container(path, clip_id) as c:
+        yield c, True
 
 def _probe(path: Path, clip_id: str | None) -> VideoInfo:
     with open_container(path, clip_id) as c:
@@ -201,11 +295,12 @@ def _decode(path: Path, times: np.ndarray, clip_id: str | None, pixels: str = "r
         arr = reformatter.reformat(frame, format=pixels, threads=1).to_ndarray()
         return arr if crop is None else arr[crop[1]:crop[3], crop[0]:crop[2]]
 
-    with open_container(path, clip_id) as c:
+    with reading(path, clip_id) as (c, fresh):
         if not c.streams.video:
             raise UserInputError(f"{_where(clip_id)}the file has no video stream", file=path)
         vs = c.streams.video[0]
-        vs.codec_context.thread_count = 1  # one clip's frames: a thread pool costs more than it gives here
+        if fresh:
+            vs.codec_context.thread_count = 1  # one clip's frames: a thread pool costs more than it gives here
         tb = float(vs.time_base)
         start = vs.start_time or 0
         frame_dur = 1.0 / float(vs.average_rate or vs.guessed_rate or 30)
@@ -214,7 +309,7 @@ def _decode(path: Path, times: np.ndarray, clip_id: str | None, pixels: str = "r
             seek_to = 0 if attempt else max(times[0] - frame_dur, 0.0)
             if seek_to > 0:
                 c.seek(start + int(seek_to / tb), stream=vs, backward=True)
-            elif attempt:
+            elif attempt or not fresh:  # a reused container is wherever its last read stopped
                 c.seek(start, stream=vs, backward=True)
             prev = prev_arr = None
             prev_t = -math.inf

@@ -17,6 +17,7 @@ import torch
 from egot2.backbones.zoo import LoadedTS, load_ts_model
 from egot2.data.datasets import build_dataset
 from egot2.data.transforms import profile_for_root
+from egot2.data.video import ContainerPool
 from egot2.errors import UserInputError
 from egot2.features.builder import StreamBuilder
 from egot2.features.cache import CacheItem, CacheWriter, check_meta, shard_prefix, write_meta
@@ -255,11 +256,15 @@ def _run(builder: Any, dataset: Any, todo: list[tuple[int, int]], infos: Mapping
     from rich.progress import Progress
 
     built = built or {}
+    files = ContainerPool()  # clips of one video, and a clip's frames and audio, share its open file
 
     def prepare(i: int) -> Any:
-        return None if i in built else builder.inputs(dataset, i, infos.get(dataset.items[i].key, {}))
+        if i in built:
+            return None
+        with files.active():
+            return builder.inputs(dataset, i, infos.get(dataset.items[i].key, {}))
 
-    with Progress(disable=not progress, transient=True) as bar:
+    with Progress(disable=not progress, transient=True) as bar, contextlib.closing(files):
         task = bar.add_task(title, total=len(todo))
         for (order, i), clip in zip(todo, prefetched(prepare, [i for _, i in todo], prefetch), strict=True):
             item = dataset.items[i]
