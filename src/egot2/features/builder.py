@@ -302,7 +302,7 @@ class StreamBuilder:
             crops = crops_of[tf]
             if family == "lam":
                 wins = _lam_windows(len(frames))
-                video = torch.stack([crops[w] for w in wins])  # (W, 7, C, S, S)
+                video = crops[torch.as_tensor(wins)]  # (W, 7, C, S, S): one gather
                 out.append(ModelInput(t, {"video": video}, frames=tuple(tuple(w) for w in wins)))
                 continue
             batch: dict[str, Tensor] = {"video": crops[None] if family == "ttm" else crops[:, 0][None]}
@@ -310,7 +310,7 @@ class StreamBuilder:
                 batch["audio"] = torch.from_numpy(audio)[None]
             elif audio is not None and family == "asd":
                 mfcc = mfcc_rows(audio, f1 - f0 + 1)
-                rows = np.concatenate([np.arange(4 * (f - f0), 4 * (f - f0) + 4) for f in frames])
+                rows = (4 * (np.asarray(frames) - f0)[:, None] + np.arange(4)).reshape(-1)  # 4 MFCC rows per frame
                 batch["audio"] = torch.from_numpy(mfcc[rows])[None]
             out.append(ModelInput(t, batch))
         return out
