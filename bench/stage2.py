@@ -205,24 +205,25 @@ def recording_models(calls: list[tuple[Callable[..., Any], dict[str, Tensor]]]) 
     """Make ``extract`` record every TS model call (the bound method and a copy of its batch)."""
     from egot2.features import extract as ex
 
-    load = ex.load_ts_model
+    load = ex.load_ts_models
 
-    def recording(path: Any, task: str | None = None) -> Any:
-        loaded = load(path, task)
-        tokens = loaded.model.tokens
+    def recording(ts: Any) -> Any:
+        loaded = load(ts)
+        for m in loaded.values():
+            tokens = m.model.tokens
 
-        def record(batch: dict[str, Tensor]) -> dict[str, Tensor]:
-            calls.append((tokens, {k: v.clone() if isinstance(v, Tensor) else v for k, v in batch.items()}))
-            return tokens(batch)
+            def record(batch: dict[str, Tensor], tokens: Callable[..., Any] = tokens) -> dict[str, Tensor]:
+                calls.append((tokens, {k: v.clone() if isinstance(v, Tensor) else v for k, v in batch.items()}))
+                return tokens(batch)
 
-        loaded.model.tokens = record
+            m.model.tokens = record
         return loaded
 
-    ex.load_ts_model = recording
+    ex.load_ts_models = recording
     try:
         yield
     finally:
-        ex.load_ts_model = load
+        ex.load_ts_models = load
 
 
 def extraction_records(quick: bool, tmp: Path) -> list[dict[str, Any]]:

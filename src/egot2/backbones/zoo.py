@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,8 +49,14 @@ def file_sha256(path: Path) -> str:
 
 def load_ts_model(path: str | Path, task: str | None = None) -> LoadedTS:
     """Load a TS model from a run folder (``ts.json`` + ``model.safetensors``) or a ``.safetensors`` file
-    written by ``egot2 convert-checkpoint`` (full size unless its metadata says otherwise)."""
+    written by ``egot2 convert-checkpoint`` (full size unless its metadata says otherwise).
+
+    ``task``: the task the file must hold. A copy name (``ttm_copy1``: the paper Table 4 ablation's extra
+    copies of the primary's TS model) takes a model of its source task (``ttm``) and loads it as that
+    copy; a file saved under a copy name (a fine-tuned copy) holds a model of the source task.
+    """
     from egot2.checkpoints import load_converted, read_safetensors
+    from egot2.tasks.copies import ensure_copies, parse_copy, source_task
 
     path = Path(path)
     if path.is_dir():
@@ -72,9 +80,50 @@ def load_ts_model(path: str | Path, task: str | None = None) -> LoadedTS:
         file_task, size = metadata.get("task"), metadata.get("size", "full")
     if not file_task:
         raise UserInputError("the checkpoint does not say which task it is for", file=file, field="task")
-    if task is not None and task != file_task:
-        raise UserInputError(f"expected a {task!r} TS model, the file holds {file_task!r}", file=file, field="task")
-    model = build_ts_model(file_task, size)
+    if task is not None and source_task(task) != source_task(file_task):
+        raise UserInputError(f"expected a {source_task(task)!r} TS model, the file holds {file_task!r}", file=file,
+                             field="task")
+    name = task or file_task
+    copy = parse_copy(name)
+    if copy is not None:
+        ensure_copies(*copy)
+    model = build_ts_model(source_task(file_task), size)
     load_converted(model, file)
     model.eval()
-    return LoadedTS(model, file_task, size, file, file_sha256(file))
+    return LoadedTS(model, name, size, file, file_sha256(file))
+
+
+_NAMED = re.compile(r"([A-Za-z][A-Za-z0-9_]*)=(.+)")
+
+
+def parse_ts_arg(value: str | Path) -> tuple[str | None, Path]:
+    """One ``--ts`` entry ``[TASK=]PATH`` -> ``(TASK or None, PATH)`` (a path that exists as given is never
+    split)."""
+    text = str(value)
+    m = _NAMED.fullmatch(text)
+    if m is None or Path(text).exists():
+        return None, Path(text)
+    return m.group(1), Path(m.group(2))
+
+
+def ts_entry(value: str | Path, base: Path | None = None) -> str:
+    """A ``--ts`` entry with its path absolute (relative paths taken from ``base``, default the current
+    folder), its ``TASK=`` kept: what a run records to load the same models again."""
+    task, path = parse_ts_arg(value)
+    path = (base / path if base is not None and not path.is_absolute() else path).resolve()
+    return f"{task}={path}" if task else str(path)
+
+
+def load_ts_models(ts: Sequence[str | Path]) -> dict[str, LoadedTS]:
+    """``{task: model}`` of ``--ts`` entries ``[TASK=]PATH``: a plain path is keyed by the task its file
+    holds; ``TASK=PATH`` checks that task (``ttm_copy1=runs/ttm-seed1`` loads a TTM model as copy 1 of
+    ``model.primary_copies``). Two entries for one task are an error."""
+    models: dict[str, LoadedTS] = {}
+    for entry in ts:
+        task, path = parse_ts_arg(entry)
+        m = load_ts_model(path, task)
+        if m.task in models:
+            raise UserInputError(f"two --ts models for task {m.task!r}: {models[m.task].path} and {m.path} (name "
+                                 "extra copies of a TS model TASK_copyN=PATH)", field="--ts")
+        models[m.task] = m
+    return models

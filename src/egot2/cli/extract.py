@@ -13,7 +13,9 @@ HELP = "Run the frozen TS models over every clip of the primary task's dataset i
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--primary", required=True)
     p.add_argument("--data", type=Path, required=True, help="data folder (Ego4D layout, or `egot2 synth` output)")
-    p.add_argument("--ts", type=Path, nargs="+", required=True, help="TS run folders or converted checkpoints")
+    p.add_argument("--ts", nargs="+", required=True, metavar="[TASK=]PATH",
+                   help="TS run folders or converted checkpoints; TASK_copyN=PATH loads a model of TASK as copy N "
+                   "(model.primary_copies)")
     p.add_argument("--out", type=Path, required=True, help="cache folder (an interrupted extraction resumes)")
     p.add_argument("--aux", nargs="*", help="auxiliary tasks (default: the paper rule over the given TS models)")
     p.add_argument("--config", action="append", default=[], type=Path,

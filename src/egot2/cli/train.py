@@ -22,7 +22,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--online", action="store_true", help="no cache: run the frozen TS models on every clip "
                    "(needs --data and --ts; for parity checks, and for train.unfreeze_ts=true, which trains them)")
     p.add_argument("--data", type=Path, help="data folder (with --online)")
-    p.add_argument("--ts", type=Path, nargs="*", default=[], help="TS runs (with --online)")
+    p.add_argument("--ts", type=Path, nargs="*", default=[], metavar="[TASK=]PATH",
+                   help="TS runs (with --online); TASK_copyN=PATH loads a model of TASK as copy N (model.primary_copies)")
     p.add_argument("--out", type=Path, required=True, help="run folder to write")
     p.add_argument("--resume", action="store_true", help="continue from RUN/checkpoints/last.ckpt")
     p.add_argument("--devices", default="1", help="devices for Lightning (DDP when > 1)")

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import torch
 
-from egot2.backbones.zoo import LoadedTS, load_ts_model
+from egot2.backbones.zoo import LoadedTS, load_ts_models
 from egot2.data.datasets import build_dataset
 from egot2.data.transforms import profile_for_root
 from egot2.data.video import ContainerPool
@@ -93,7 +93,7 @@ def _probe_dims(builder: Any, dataset: Any, infos: Mapping[str, Any], built: dic
 def extract(
     primary: str,
     data: Path,
-    ts: Sequence[Path],
+    ts: Sequence[str | Path],
     out: Path,
     *,
     aux: Sequence[str] | None = None,
@@ -118,7 +118,8 @@ def extract(
     Args:
         primary: the primary task.
         data: the data folder.
-        ts: TS run folders or converted checkpoints, one per task (the primary's own included).
+        ts: TS run folders or converted checkpoints, one per task (the primary's own included), each
+            ``[TASK=]PATH`` (``ttm_copy1=runs/ttm-seed1``: a TTM model as the ablation's copy 1).
         out: the cache folder (resumed if it already holds a matching cache).
         aux: auxiliary tasks (default: the paper rule, limited to the tasks given with ``ts``).
         windows: sliding windows per shorter-span auxiliary model.
@@ -141,10 +142,7 @@ def extract(
     world_size = world_size or 1
     if not 0 <= rank < world_size:
         raise UserInputError(f"rank {rank} is not in [0, {world_size})", field="rank")
-    loaded = [load_ts_model(p) for p in ts]
-    models = {m.task: m for m in loaded}
-    if len(models) != len(loaded):
-        raise UserInputError("two --ts checkpoints are for the same task", field="--ts")
+    models = load_ts_models(ts)
     if primary not in models:
         raise UserInputError(f"no TS model for the primary task {primary!r} among --ts ({sorted(models)})",
                              field="--ts")

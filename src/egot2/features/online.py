@@ -11,9 +11,8 @@ from typing import Any
 
 from torch.utils.data import Dataset
 
-from egot2.backbones.zoo import LoadedTS, load_ts_model
+from egot2.backbones.zoo import LoadedTS, load_ts_models
 from egot2.data.transforms import profile_for_root
-from egot2.errors import UserInputError
 from egot2.features import extract
 from egot2.features.builder import StreamBuilder
 from egot2.training.cached_data import collate_cached
@@ -74,16 +73,13 @@ def collate_inputs(items: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return batch
 
 
-def load_models(ts: Sequence[Path]) -> dict[str, LoadedTS]:
-    """``{task: loaded TS model}`` of the runs or checkpoints ``ts`` (two for one task: an error)."""
-    loaded = [load_ts_model(p) for p in ts]
-    models = {m.task: m for m in loaded}
-    if len(models) != len(loaded):
-        raise UserInputError("two --ts checkpoints are for the same task", field="--ts")
-    return models
+def load_models(ts: Sequence[str | Path]) -> dict[str, LoadedTS]:
+    """``{task: loaded TS model}`` of the runs or checkpoints ``ts`` (``[TASK=]PATH`` each; two for one task:
+    an error)."""
+    return load_ts_models(ts)
 
 
-def online_builder(primary: str, data: Path, ts: Sequence[Path], layout: Sequence[InputStream],
+def online_builder(primary: str, data: Path, ts: Sequence[str | Path], layout: Sequence[InputStream],
                    windows: dict[str, int] | None = None, models: Mapping[str, LoadedTS] | None = None
                    ) -> StreamBuilder:
     """A stream builder over the TS models in ``ts`` (or already ``models``) for ``layout``."""

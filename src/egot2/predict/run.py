@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from egot2.backbones.zoo import LoadedTS, load_ts_model
+from egot2.backbones.zoo import LoadedTS, load_ts_model, load_ts_models
 from egot2.config import Config
 from egot2.errors import UserInputError
 from egot2.generalist import EgoT2G, Vocabulary
@@ -106,13 +106,7 @@ def run_profile(runs: Sequence[GeneralistRun], override: str | None = None) -> s
 def resolve_ts(runs: Sequence[GeneralistRun], ts: Sequence[str | Path]) -> dict[str, LoadedTS]:
     """The TS model of every task the runs read: from ``ts``, else where a cache records its path; each
     checked against the sha256 the run's caches recorded."""
-    given: dict[str, LoadedTS] = {}
-    for p in ts:
-        m = load_ts_model(p)
-        if m.task in given:
-            raise UserInputError(f"two --ts models for task {m.task!r}: {given[m.task].path} and {m.path}",
-                                 field="--ts")
-        given[m.task] = m
+    given = load_ts_models(ts)
     recorded: dict[str, tuple[Mapping[str, Any], Path]] = {}
     for r in runs:
         for task, meta in r.metas.items():

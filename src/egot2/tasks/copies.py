@@ -17,6 +17,12 @@ def copy_name(task: str, index: int) -> str:
     return f"{task}{COPY}{index}"
 
 
+def parse_copy(name: str) -> tuple[str, int] | None:
+    """``ttm_copy2`` -> ``("ttm", 2)``; None for a name that is not a copy."""
+    task, sep, index = name.rpartition(COPY)
+    return (task, int(index)) if sep and task and index.isdigit() and int(index) > 0 else None
+
+
 def source_task(name: str) -> str:
     """``ttm_copy2`` -> ``ttm``; other names unchanged."""
     return name.split(COPY)[0] if COPY in name else name

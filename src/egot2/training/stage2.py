@@ -15,6 +15,7 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from egot2.backbones.zoo import ts_entry
 from egot2.config import Config
 from egot2.errors import UserInputError
 from egot2.features.cache import CacheSplit, read_meta
@@ -62,7 +63,7 @@ def fit_loaders(train: Dataset, val: Dataset, batch: int, seed: int) -> tuple[Da
     return train_loader(train, batch, seed, collate_cached), eval_loader(val, batch, collate_cached)
 
 
-def _online_loaders(cfg: Config, data: Path, ts: list[Path]) -> tuple[Config, DataLoader, DataLoader, Any, Any]:
+def _online_loaders(cfg: Config, data: Path, ts: list[str | Path]) -> tuple[Config, DataLoader, DataLoader, Any, Any]:
     """Loaders that run the TS models on every clip (``--online``): the frozen models in the loader, or,
     with ``train.unfreeze_ts``, only the decoding there (the models then run in the training step).
     Returns the config with the streams' dims, the loaders, the stream builder and the loaded models."""
@@ -147,7 +148,7 @@ def train_stage2(
         "streams": keys, "val": scores, "train_seconds": time.perf_counter() - start,
         "best_checkpoint": ckpt.best_model_path or None, "trainable_params": count_parameters(module.model).trainable}
     if online is not None:
-        info["online"] = {"data": str(Path(online[0]).resolve()), "ts": [str(Path(p).resolve()) for p in online[1]]}
+        info["online"] = {"data": str(Path(online[0]).resolve()), "ts": [ts_entry(p) for p in online[1]]}
     if trainer.is_global_zero:
         if unfreeze:
             from egot2.training.unfrozen import save_ts_models
@@ -232,7 +233,7 @@ def evaluate_run(run: Path, split: str = "val", cache: Path | None = None, predi
                              file=Path(run) / "model.safetensors")
     task = cfg.model.primary
     online = info.get("online")
-    ts = [p if Path(p).is_absolute() else Path(run) / p for p in (online or {}).get("ts", [])]
+    ts = [ts_entry(p, Path(run)) for p in (online or {}).get("ts", [])]
     if cache is None and info.get("cache") is None and online:  # an online run: the TS models run again
         from egot2.features.online import online_builder
 
