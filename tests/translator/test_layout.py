@@ -63,3 +63,21 @@ def test_order_and_stream_selection() -> None:
 def test_bad_layouts(kwargs: dict, message: str) -> None:
     with pytest.raises(UserInputError, match=message):
         plan_streams(**kwargs)
+
+
+def test_lta_pooled_width_is_what_the_full_size_models_give_on_video_only_clips() -> None:
+    """A social model on LTA's video-only clips gives only its video pathway: ASD's pooled token is its
+    visual width (128 at full size, not its 256-d audio-visual clip feature)."""
+    import torch
+
+    from egot2.backbones import build_ts_model
+
+    layout = {s.key: s.dim for s in plan_streams("lta", ["ar", "lam", "ttm", "asd"])}
+    for t in ("asd", "ttm", "lam"):
+        model = build_ts_model(t, "full").eval()
+        frames = 7 if t == "lam" else 4
+        video = torch.rand(1, frames, 112, 112) * 255 if t == "asd" else torch.rand(1, frames, 3, 224, 224)
+        with torch.no_grad():
+            out = model.tokens({"video": video})
+        assert layout[f"{t}.clip"] == sum(v.shape[-1] for v in out.values()), t
+    assert layout["asd.clip"] == 128 and get_task("asd").clip_dim == 256

@@ -90,8 +90,9 @@ class TaskSpec:
         window_s: the input span the TS model needs; ``None`` if it accepts any length. An auxiliary
             model whose window is longer than the primary clip is excluded (paper Sec. 4.1).
         streams: the token streams the TS model emits per window.
-        clip_dim: size of the model's pooled per-clip feature (used when a primary asks for one token
-            per input clip, as LTA does).
+        clip_dim: size of the model's pooled per-clip feature with all its modalities (None: it has
+            none). A primary that asks for one token per input clip (LTA) gets the clip means of the
+            streams computable from its own modalities, concatenated (ASD on video-only clips: 128).
         output: what the task predicts.
         loss: the training loss.
         input_clips: how many clips one sample holds (LTA observes 2).

@@ -128,7 +128,10 @@ def plan_streams(
             if spec.clip_dim is None:
                 raise UserInputError(f"task {name!r} has no pooled clip feature for primary {p.name!r}",
                                      field="aux")
-            out.append(InputStream(name, "clip", p.input_clips, spec.clip_dim))
+            # the builder concatenates the clip means of the streams the model computes from the primary's
+            # modalities: ASD on LTA's video-only clips gives its 128-d visual pathway, not its 256-d clip_dim
+            pooled = sum(s.dim for s in spec.streams_for(p.modalities))
+            out.append(InputStream(name, "clip", p.input_clips, pooled))
             continue
         own = spec.streams if name == p.name else spec.streams_for(p.modalities)
         n_win = 1
