@@ -47,16 +47,17 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def load_ts_model(path: str | Path, task: str | None = None) -> LoadedTS:
-    """Load a TS model from a run folder (``ts.json`` + ``model.safetensors``) or a ``.safetensors`` file
-    written by ``egot2 convert-checkpoint`` (full size unless its metadata says otherwise).
+def locate_ts(path: str | Path, task: str | None = None) -> tuple[Path, str, str]:
+    """``(weights file, task, size)`` of a TS run folder (``ts.json`` + ``model.safetensors``) or of a
+    ``.safetensors`` file written by ``egot2 convert-checkpoint`` (full size unless its metadata says
+    otherwise), without building the model.
 
     ``task``: the task the file must hold. A copy name (``ttm_copy1``: the paper Table 4 ablation's extra
-    copies of the primary's TS model) takes a model of its source task (``ttm``) and loads it as that
-    copy; a file saved under a copy name (a fine-tuned copy) holds a model of the source task.
+    copies of the primary's TS model) takes a model of its source task (``ttm``) as that copy; a file
+    saved under a copy name (a fine-tuned copy) holds a model of the source task.
     """
-    from egot2.checkpoints import load_converted, read_safetensors
-    from egot2.tasks.copies import ensure_copies, parse_copy, source_task
+    from egot2.checkpoints import read_safetensors
+    from egot2.tasks.copies import source_task
 
     path = Path(path)
     if path.is_dir():
@@ -83,11 +84,19 @@ def load_ts_model(path: str | Path, task: str | None = None) -> LoadedTS:
     if task is not None and source_task(task) != source_task(file_task):
         raise UserInputError(f"expected a {source_task(task)!r} TS model, the file holds {file_task!r}", file=file,
                              field="task")
-    name = task or file_task
+    return file, task or file_task, size
+
+
+def load_ts_model(path: str | Path, task: str | None = None) -> LoadedTS:
+    """Load a TS model (:func:`locate_ts` says from where, and which ``task`` it may be loaded as)."""
+    from egot2.checkpoints import load_converted
+    from egot2.tasks.copies import ensure_copies, parse_copy, source_task
+
+    file, name, size = locate_ts(path, task)
     copy = parse_copy(name)
     if copy is not None:
         ensure_copies(*copy)
-    model = build_ts_model(source_task(file_task), size)
+    model = build_ts_model(source_task(name), size)
     load_converted(model, file)
     model.eval()
     return LoadedTS(model, name, size, file, file_sha256(file))
@@ -127,3 +136,13 @@ def load_ts_models(ts: Sequence[str | Path]) -> dict[str, LoadedTS]:
                                  "extra copies of a TS model TASK_copyN=PATH)", field="--ts")
         models[m.task] = m
     return models
+
+
+def ts_hashes(ts: Sequence[str | Path]) -> dict[str, str]:
+    """``{task: sha256 of its weights}`` of ``--ts`` entries, without building the models."""
+    out = {}
+    for entry in ts:
+        task, path = parse_ts_arg(entry)
+        file, name, _ = locate_ts(path, task)
+        out[name] = file_sha256(file)
+    return out

@@ -7,6 +7,7 @@ backbone runs during training (the authors' release re-ran them at every step).
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from torch.utils.data import DataLoader, Dataset
 from egot2.backbones.zoo import ts_entry
 from egot2.config import Config
 from egot2.errors import UserInputError
-from egot2.features.cache import CacheSplit, read_meta
+from egot2.features.cache import CacheSplit, cache_identity, check_identity, read_meta
 from egot2.features.precomputed import check_cached_sources
 from egot2.methods import build_model, model_layout
 from egot2.tasks import get_task
@@ -29,7 +30,10 @@ from egot2.training.module import TaskModule
 from egot2.training.resume import best_checkpoint, eval_loader, resume_path, train_loader, trainer_options
 from egot2.training.runs import load_run, save_run
 from egot2.training.scoring import score
+from egot2.utils.atomic import write_json
 from egot2.utils.params import count_parameters
+
+CACHE_RECORD = "cache.json"  # the identity of the cache a run trains on (checked on --resume)
 
 
 def resolve_dims(cfg: Config, cache: Path) -> Config:
@@ -113,6 +117,7 @@ def train_stage2(
     else:
         cache = Path(cache)
         cfg = resolve_dims(cfg, cache)
+        identity = _cache_record(cache, out, resume)
         keys = [s.key for s in model_layout(cfg.model)]
         train, val = fit_loaders(CachedStreams(CacheSplit(cache, "train"), keys),
                                  CachedStreams(CacheSplit(cache, "val"), keys), cfg.train.batch_size, cfg.train.seed)
@@ -149,6 +154,8 @@ def train_stage2(
         "best_checkpoint": ckpt.best_model_path or None, "trainable_params": count_parameters(module.model).trainable}
     if online is not None:
         info["online"] = {"data": str(Path(online[0]).resolve()), "ts": [ts_entry(p) for p in online[1]]}
+    else:
+        info["cache_identity"] = identity
     if trainer.is_global_zero:
         if unfreeze:
             from egot2.training.unfrozen import save_ts_models
@@ -244,8 +251,10 @@ def evaluate_run(run: Path, split: str = "val", cache: Path | None = None, predi
         source = "online"
     else:
         cache = Path(cache or info["cache"])
-        if info.get("unfreeze_ts"):
-            _check_fine_tuned(cache, ts)
+        if online:  # the streams must be those of the TS models the run read (fine-tuned ones included)
+            _check_online_ts(cache, ts, bool(info.get("unfreeze_ts")))
+        else:
+            check_identity(cache, info.get("cache_identity"), "the run")
         outs, labels, infos, ids = predict_split(model, cfg, cache, split)
         data, source = data or read_meta(cache).get("data"), "cache"
     path = Path(predictions or submission.predictions_path(run, task, split))
@@ -253,14 +262,26 @@ def evaluate_run(run: Path, split: str = "val", cache: Path | None = None, predi
                            source=source)
 
 
-def _check_fine_tuned(cache: Path, ts: list[Path]) -> None:
-    """A run with fine-tuned TS models reads a cache only if it was extracted with those models."""
-    from egot2.backbones.zoo import WEIGHTS, file_sha256
+def _check_online_ts(cache: Path, ts: list[str], fine_tuned: bool) -> None:
+    """An online run reads a cache only if it holds the streams of the run's TS models (a run with
+    ``train.unfreeze_ts``: its fine-tuned ones)."""
+    from egot2.backbones.zoo import ts_hashes
 
     have = read_meta(cache).get("ts", {})
-    for path in ts:
-        task = Path(path).name
-        if have.get(task, {}).get("sha256") != file_sha256(Path(path) / WEIGHTS):
-            raise UserInputError(f"the run fine-tuned its TS models (train.unfreeze_ts) but the cache holds the "
-                                 f"streams of another {task!r} model: extract it with `--ts {path}` (and the run's "
-                                 "other TS models), or evaluate without --cache", file=cache / "meta.json", field="ts")
+    for task, sha in ts_hashes(ts).items():
+        if have.get(task, {}).get("sha256") != sha:
+            what = "fine-tuned its TS models (train.unfreeze_ts)" if fine_tuned else "ran its TS models online"
+            raise UserInputError(f"the run {what} but the cache holds the streams of another {task!r} model: "
+                                 "extract it with the run's TS models (`egot2 extract --ts ...`), or evaluate "
+                                 "without --cache", file=cache / "meta.json", field="ts")
+
+
+def _cache_record(cache: Path, out: Path, resume: bool) -> dict[str, Any]:
+    """The cache's identity, kept in ``RUN/cache.json`` before training: a resumed run must read a cache
+    with the same one (same TS models, windows, profile)."""
+    identity = cache_identity(read_meta(cache))
+    record = Path(out) / CACHE_RECORD
+    if resume and record.exists():
+        check_identity(cache, json.loads(record.read_text()), "the run being resumed")
+    write_json(record, identity)
+    return identity
