@@ -138,6 +138,8 @@ def train_stage2(
         enable_progress_bar=progress, enable_model_summary=False, log_every_n_steps=1,
         **trainer_options(out, cfg.train, ckpt),
     )
+    if cache is not None and trainer.is_global_zero:
+        write_json(out / CACHE_RECORD, identity)  # every check passed: the run starts on this cache
     start = time.perf_counter()
     trainer.fit(module, train, val, ckpt_path=ckpt_path, weights_only=True)
     if ckpt.best_model_path:
@@ -277,11 +279,10 @@ def _check_online_ts(cache: Path, ts: list[str], fine_tuned: bool) -> None:
 
 
 def _cache_record(cache: Path, out: Path, resume: bool) -> dict[str, Any]:
-    """The cache's identity, kept in ``RUN/cache.json`` before training: a resumed run must read a cache
-    with the same one (same TS models, windows, profile)."""
+    """The cache's identity (same TS models, windows, profile), checked against ``RUN/cache.json`` on
+    resume; the training writes it there before it starts."""
     identity = cache_identity(read_meta(cache))
     record = Path(out) / CACHE_RECORD
     if resume and record.exists():
         check_identity(cache, json.loads(record.read_text()), "the run being resumed")
-    write_json(record, identity)
     return identity
