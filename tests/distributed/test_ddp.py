@@ -202,7 +202,8 @@ def test_extraction_two_ranks_equal_one(tiny_world: Path, ts_runs: dict[str, Pat
     for split in ("train", "val", "test"):
         one, two = CacheSplit(tmp_path / "one", split), CacheSplit(tmp_path / "two", split)
         names = sorted(p.name for p in (tmp_path / "two" / split).iterdir())
-        assert names == ["shard-r0-00000.safetensors", "shard-r1-00000.safetensors"]
+        assert names == ["complete-r0.json", "complete-r1.json", "shard-r0-00000.safetensors",
+                         "shard-r1-00000.safetensors"]
         assert two.ids() == one.ids() and len(set(two.ids())) == len(two.ids())  # no clip twice, none missed
         for cid in one.ids():
             a, b = one.get(cid), two.get(cid)

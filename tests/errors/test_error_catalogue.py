@@ -63,6 +63,18 @@ MESSAGES = {
     "cache-missing-split": "/val: the cache has no 'val' split",
     "cache-missing-shard": "train/shard-00001.safetensors: the shard is missing (shard-* are numbered without gaps); "
                            "re-run `egot2 extract` to rebuild its clips",
+    "cache-missing-clips": "/train: field 'clips': the split holds <n> clips but its extraction wrote <m>: clips are "
+                           "missing (a shard was deleted or lost); re-run `egot2 extract` with the same arguments to "
+                           "finish it",
+    "cache-unfinished": "/train: the extraction of this split did not finish (no complete.json): re-run `egot2 "
+                        "extract` with the same arguments to finish it",
+    "run-other-cache": "meta.json: field 'ts': the cache holds other streams than the one the run was trained on (TS "
+                       "model 'oscc': this cache's sha256 <sha>..., the run's <sha>...): extract it with the same TS "
+                       "models and settings",
+    "train-dims-mismatch": "meta.json: field 'model.dims.oscc.tokens': config pins oscc.tokens to 7 dims but the "
+                           "cache holds <n>",
+    "train-aux-span-rule": "field 'aux': auxiliary task 'lta' is excluded by the span rule: its model needs 16.00 s "
+                           "of video but a 'oscc' clip spans 8.00 s",
     "cache-truncated-shard": "train/shard-00000.safetensors: corrupt or truncated cache shard (truncated: <n> bytes, "
                              "tensor 'oscc.tokens' ends at byte <m>); delete it and re-run `egot2 extract` to rebuild it",
     "checkpoint-truncated-resume": "checkpoints/last.ckpt: corrupt or truncated checkpoint (RuntimeError: "
@@ -398,3 +410,40 @@ def test_predictions_missing_ids(tiny_world: Path, tmp_path: Path) -> None:
     predictions.write_text(json.dumps([{"unique_id": u, "state_change": True} for u in uids[1:]]))
     check("predictions-missing-ids", ["evaluate", "oscc", "--annotations", annotations, "--predictions", predictions],
           annotations, predictions)
+
+
+def test_cache_missing_clips(finished_run: Path, tiny_world: Path, ts_runs: dict[str, Path], tmp_path: Path) -> None:
+    """The last shard of a split gone (nothing left to show a gap in the numbering): the completion file
+    counts the clips the extraction wrote."""
+    run, cache = copy(finished_run, tmp_path / "run"), tmp_path / "cache"
+    extract("oscc", tiny_world, [ts_runs["oscc"]], cache, aux=[], splits=["train", "val"], shard_size=2,
+            progress=False)
+    shards = sorted((cache / "train").glob("shard-*.safetensors"))
+    assert len(shards) >= 2
+    shards[-1].unlink()
+    check("cache-missing-clips", _train(cache, run), run, cache)
+
+
+def test_cache_unfinished(finished_run: Path, real_cache: Path, tmp_path: Path) -> None:
+    run, cache = copy(finished_run, tmp_path / "run"), copy(real_cache, tmp_path / "cache")
+    (cache / "train" / "complete.json").unlink()  # as an extraction killed before the split's end leaves it
+    check("cache-unfinished", _train(cache, run), run, cache)
+
+
+def test_eval_with_a_cache_of_other_ts_weights(finished_run: Path, tiny_world: Path, tmp_path: Path) -> None:
+    torch.manual_seed(999)
+    save_ts_run(tmp_path / "oscc2", build_ts_model("oscc", "tiny"), "oscc", "tiny", TrainConfig(), {})
+    other = tmp_path / "other"
+    extract("oscc", tiny_world, [tmp_path / "oscc2"], other, aux=[], splits=["train", "val"], progress=False)
+    run = copy(finished_run, tmp_path / "run")
+    check("run-other-cache", ["eval", run, "--cache", other], run, other)
+
+
+def test_train_dims_not_the_caches(real_cache: Path, tmp_path: Path) -> None:
+    check("train-dims-mismatch", [*_train(real_cache, tmp_path / "run"), "model.dims={oscc.tokens: 7}"], tmp_path,
+          real_cache)
+
+
+def test_train_aux_span_rule(real_cache: Path, tmp_path: Path) -> None:
+    argv = ["train", "--primary", "oscc", "--aux", "lta", "--cache", real_cache, "--out", tmp_path / "run", "--quiet"]
+    check("train-aux-span-rule", argv, tmp_path, real_cache)

@@ -8,12 +8,12 @@ import json
 from pathlib import Path
 
 import pytest
+from tests.training.test_stage2 import _cfg, make_ttm_cache
 
 from egot2.cli import main
 from egot2.errors import UserInputError
 from egot2.features.cache import read_meta, write_meta
 from egot2.training.stage2 import evaluate_run, train_stage2
-from tests.training.test_stage2 import _cfg, make_ttm_cache
 
 
 def _cache(root: Path, lam_sha: str = "1" * 64, windows: dict | None = None) -> Path:

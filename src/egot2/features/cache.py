@@ -40,8 +40,15 @@ from egot2.utils.atomic import atomic_path, write_json
 FORMAT = 1
 OFFSETS = "@offsets"
 LABEL = "label:"
-#: Meta keys that record where things came from without making the cache stale (a moved data folder).
-UNCHECKED = frozenset({"data"})
+#: Meta keys that record where things came from without making the cache stale (a moved data folder;
+#: completion files, which older caches lack).
+UNCHECKED = frozenset({"data", "completion_marked"})
+
+
+def completion_name(rank: int, world_size: int) -> str:
+    """The file that says a rank finished its part of a split: ``complete.json`` (one process) or
+    ``complete-r<rank>.json``; it holds ``{"clips", "rank", "world_size"}``."""
+    return "complete.json" if world_size == 1 else f"complete-r{rank}.json"
 
 
 @dataclass
@@ -306,6 +313,30 @@ def _check_numbering(folder: Path, names: list[str]) -> None:
                                  "extract` to rebuild its clips", file=folder / name)
 
 
+def _check_completion(folder: Path, have: int) -> None:
+    """Every rank that extracted the split wrote its completion file, and they count the clips it holds."""
+    rerun = "re-run `egot2 extract` with the same arguments to finish it"
+    marks = sorted(folder.glob("complete*.json"))
+    if not marks:
+        raise UserInputError(f"the extraction of this split did not finish (no {completion_name(0, 1)}): {rerun}",
+                             file=folder)
+    parts = {}
+    for path in marks:
+        try:
+            m = json.loads(path.read_text())
+            parts[int(m["rank"])] = (int(m["world_size"]), int(m["clips"]))
+        except (ValueError, KeyError, TypeError):
+            raise UserInputError(f"unreadable completion file: {rerun}", file=path) from None
+    world = max(w for w, _ in parts.values())
+    missing = [r for r in range(world) if r not in parts]
+    if missing:
+        raise UserInputError(f"the extraction of this split did not finish on rank(s) {missing} of {world}: {rerun}",
+                             file=folder / completion_name(missing[0], world))
+    want = sum(n for _, n in parts.values())
+    if want != have:
+        raise UserInputError(f"the split holds {have} clips but its extraction wrote {want}: clips are missing "
+                             f"(a shard was deleted or lost); {rerun}", file=folder, field="clips")
+
 class CacheSplit:
     """Random access by clip id to one split of a cache.
 
@@ -331,6 +362,8 @@ class CacheSplit:
                 if cid in self.index:
                     raise UserInputError(f"clip {cid!r} appears twice", file=shard.path, field="clips")
                 self.index[cid] = (s, i)
+        if complete and self.meta.get("completion_marked"):
+            _check_completion(folder, len(self.index))
 
     def ids(self) -> list[str]:
         """Clip ids in dataset order when every shard records it, else in storage order."""

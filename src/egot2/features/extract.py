@@ -20,13 +20,21 @@ from egot2.data.transforms import profile_for_root
 from egot2.data.video import ContainerPool
 from egot2.errors import UserInputError
 from egot2.features.builder import StreamBuilder
-from egot2.features.cache import CacheItem, CacheWriter, check_meta, shard_prefix, write_meta
+from egot2.features.cache import (
+    CacheItem,
+    CacheWriter,
+    check_meta,
+    completion_name,
+    shard_prefix,
+    write_meta,
+)
 from egot2.features.precomputed import WithPrecomputed, canonical_frame_count, clip_spans
 from egot2.tasks import get_task
 from egot2.training.clip_info import dataset_infos
 from egot2.training.distributed import launch_rank
 from egot2.training.stage1 import label_keys
 from egot2.translator.layout import InputStream, plan_streams
+from egot2.utils.atomic import write_json
 
 SPLITS = ("train", "val", "test")
 META_WAIT_S = 600.0  # how long ranks > 0 wait for rank 0's meta.json
@@ -58,6 +66,7 @@ def expected_meta(primary: str, layout: Sequence[InputStream], dims: Mapping[str
         "windows": dict(sorted(windows.items())),
         "profile": profile,
         "dtype": dtype,
+        "completion_marked": True,  # each split's part written by a rank ends with its completion file
         **({"data": str(Path(data).resolve())} if data is not None else {}),
     }
 
@@ -172,10 +181,14 @@ def extract(
         writer = CacheWriter(out, split, shard_size, shard_prefix(rank, world_size))
         keys = label_keys(primary)
         firsts = first_pieces(dataset)[:limit]
-        todo = [(j, i) for j, i in enumerate(firsts)
-                if j % world_size == rank and dataset.items[i].key not in writer.done]
+        mine = [(j, i) for j, i in enumerate(firsts) if j % world_size == rank]
+        todo = [(j, i) for j, i in mine if dataset.items[i].key not in writer.done]
+        marker = out / split / completion_name(rank, world_size)
+        if todo:  # this part of the split is unfinished until every clip is written
+            marker.unlink(missing_ok=True)
         written[split] = _run(split_builder, dataset, todo, infos, keys, writer, f"extract {primary} {split}",
                               progress, built, prefetch)
+        write_json(marker, {"clips": len(mine), "rank": rank, "world_size": world_size})
     return written
 
 
