@@ -73,6 +73,9 @@ MESSAGES = {
                        "models and settings",
     "train-dims-mismatch": "meta.json: field 'model.dims.oscc.tokens': config pins oscc.tokens to 7 dims but the "
                            "cache holds <n>",
+    "train-windows-mismatch": "meta.json: field 'model.windows': the config slides windows {'ar': 3} but the cache "
+                              "was extracted with {}: extract it with these windows (`egot2 extract --config` takes "
+                              "them from the config)",
     "train-aux-span-rule": "field 'aux': auxiliary task 'lta' is excluded by the span rule: its model needs 16.00 s "
                            "of video but a 'oscc' clip spans 8.00 s",
     "cache-truncated-shard": "train/shard-00000.safetensors: corrupt or truncated cache shard (truncated: <n> bytes, "
@@ -447,3 +450,8 @@ def test_train_dims_not_the_caches(real_cache: Path, tmp_path: Path) -> None:
 def test_train_aux_span_rule(real_cache: Path, tmp_path: Path) -> None:
     argv = ["train", "--primary", "oscc", "--aux", "lta", "--cache", real_cache, "--out", tmp_path / "run", "--quiet"]
     check("train-aux-span-rule", argv, tmp_path, real_cache)
+
+
+def test_train_windows_not_the_caches(real_cache: Path, tmp_path: Path) -> None:
+    check("train-windows-mismatch", [*_train(real_cache, tmp_path / "run"), "model.windows={ar: 3}"], tmp_path,
+          real_cache)

@@ -43,6 +43,10 @@ def resolve_dims(cfg: Config, cache: Path) -> Config:
     if meta.get("primary") != cfg.model.primary:
         raise UserInputError(f"the cache was extracted for primary {meta.get('primary')!r}, the config trains "
                              f"{cfg.model.primary!r}", file=cache / "meta.json", field="primary")
+    if "windows" in meta and dict(meta["windows"]) != dict(cfg.model.windows):
+        raise UserInputError(f"the config slides windows {dict(cfg.model.windows)} but the cache was extracted with "
+                             f"{dict(meta['windows'])}: extract it with these windows (`egot2 extract --config` "
+                             "takes them from the config)", file=cache / "meta.json", field="model.windows")
     dims = dict(meta["streams"])
     check_cached_sources(cfg.model.precomputed, dims, cache / "meta.json")
     for key, d in cfg.model.dims.items():
