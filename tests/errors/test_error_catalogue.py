@@ -37,7 +37,7 @@ MESSAGES = {
     "config-out-of-range": "field 'train.batch_size': must be >= 1, got 0 (in override 'train.batch_size=0')",
     "config-invalid-yaml": "not valid YAML (line 2): expected ',' or ']', but got '<stream end>'",
     "cli-unknown-task": "field 'task': unknown task 'foo'; valid tasks: pnr, oscc, ar, lta, lam, ttm, asd",
-    "cli-unknown-method": "argument --method: invalid choice: 'foo' (choose from 'finetune', 'transfer', "
+    "cli-unknown-method": "argument --method: invalid choice: 'foo' (choose from 'ts', 'finetune', 'transfer', "
                           "'late-fusion', 'egot2-s', 'egot2-g')",
     "cli-bad-windows": "field '--windows': expected TASK=N, got 'ar=x'",
     "cli-aux-span-rule": "field 'aux': auxiliary task 'lta' is excluded by the span rule: its model needs 16.00 s "

@@ -7,12 +7,14 @@ import json
 from pathlib import Path
 
 NAME = "train"
-HELP = "Train EgoT2-s, EgoT2-g or a baseline (finetune, transfer, late-fusion) from a feature cache."
-METHODS = ["finetune", "transfer", "late-fusion", "egot2-s", "egot2-g"]
+HELP = ("Train EgoT2-s, EgoT2-g or a baseline (finetune, transfer, late-fusion) from a feature cache, or the "
+        "primary's own TS model (ts) from its clips.")
+METHODS = ["ts", "finetune", "transfer", "late-fusion", "egot2-s", "egot2-g"]
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--method", choices=METHODS, help="what to train (default: the config's, else egot2-s)")
+    p.add_argument("--method", choices=METHODS, help="what to train (default: the config's, else egot2-s); ts: the "
+                   "primary's task-specific model on its clips (--data; as `egot2 train-ts --task`)")
     p.add_argument("--primary", help="primary task (EgoT2-s and baselines)")
     p.add_argument("--aux", nargs="*", help="auxiliary tasks (default: the paper rule)")
     p.add_argument("--cluster", choices=["human-object", "human-human"], help="EgoT2-g: answer this cluster")
@@ -24,6 +26,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", type=Path, help="data folder (with --online)")
     p.add_argument("--ts", type=Path, nargs="*", default=[], metavar="[TASK=]PATH",
                    help="TS runs (with --online); TASK_copyN=PATH loads a model of TASK as copy N (model.primary_copies)")
+    p.add_argument("--size", choices=["tiny", "full"], default="tiny", help="--method ts: the TS model's size")
+    p.add_argument("--init-from", type=Path, help="--method ts, LTA: the AR run whose SlowFast backbone initialises it")
     p.add_argument("--out", type=Path, required=True, help="run folder to write")
     p.add_argument("--resume", action="store_true", help="continue from RUN/checkpoints/last.ckpt")
     p.add_argument("--devices", default="1", help="devices for Lightning (DDP when > 1)")
@@ -48,9 +52,35 @@ def resolve(args: argparse.Namespace):  # noqa: ANN201 - returns Config
     return load_config(args.config, [*flags, *args.overrides])
 
 
+def run_ts(args: argparse.Namespace) -> int:
+    """``--method ts``: stage I for the primary task (what ``egot2 train-ts`` does)."""
+    from egot2.config import load_config
+    from egot2.errors import UserInputError
+    from egot2.tasks import get_task
+    from egot2.training.stage1 import train_ts
+
+    if not args.primary or args.data is None:
+        raise UserInputError("--method ts trains the primary's own TS model on its clips: give --primary and --data",
+                             field="--method")
+    if args.cache is not None or args.online or args.aux or args.ts or args.cluster:
+        raise UserInputError("--method ts reads the clips of --data with the primary's model only: leave out "
+                             "--cache, --online, --aux, --ts and --cluster", field="--method")
+    get_task(args.primary)
+    cfg = load_config(args.config, args.overrides)
+    devices = int(args.devices) if str(args.devices).isdigit() else args.devices
+    info = train_ts(args.primary, args.data, args.out, size=args.size, train=cfg.train, init_from=args.init_from,
+                    resume=args.resume, devices=devices, num_nodes=args.num_nodes, progress=not args.quiet)
+    print(json.dumps({"out": str(args.out), "val": info["val"]}, indent=2))
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from egot2.errors import UserInputError
 
+    if args.method == "ts":
+        return run_ts(args)
+    if args.size != "tiny" or args.init_from is not None:
+        raise UserInputError("--size and --init-from are for --method ts", field="--size")
     cfg = resolve(args)
     if args.online:
         if args.cache is not None or args.data is None or not args.ts:

@@ -229,9 +229,17 @@ def evaluate_run(run: Path, split: str = "val", cache: Path | None = None, predi
     with ``train.unfreeze_ts``: its fine-tuned ones, ``RUN/ts/<task>/``); given a cache, such a run is
     evaluated from it only if the cache holds the streams of those fine-tuned models.
     """
+    from egot2.backbones.zoo import TS_INFO
     from egot2.evaluation import submission
     from egot2.evaluation.run_files import write_and_score
 
+    if (Path(run) / TS_INFO).exists() and not (Path(run) / "run.json").exists():  # a TS run (stage I)
+        if cache is not None:
+            raise UserInputError("a TS run reads the clips themselves, not a cache: leave out --cache (--data picks "
+                                 "another data folder)", field="--cache")
+        from egot2.training.ts_eval import evaluate_ts_run
+
+        return evaluate_ts_run(Path(run), split, predictions, data)
     cfg, info, weights = load_run(Path(run))
     if cfg.model.method == "egot2-g":
         from egot2.training.joint import evaluate_generalist_run
