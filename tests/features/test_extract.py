@@ -190,3 +190,27 @@ def test_extraction_shares_open_files_and_gives_the_same_streams(tiny_world: Pat
         assert x.streams.keys() == y.streams.keys()
         for k in x.streams:
             assert torch.equal(x.streams[k], y.streams[k]), (clip, k)
+
+
+def test_meta_records_the_window_plan_and_a_stale_plan_is_refused(tiny_world: Path, ts_runs: dict[str, Path],
+                                                                   tmp_path: Path) -> None:
+    ts = [ts_runs[t] for t in ("oscc", "pnr", "ar")]
+    extract("oscc", tiny_world, ts, tmp_path / "c", windows={"ar": 3}, splits=["val"], progress=False)
+    meta = json.loads((tmp_path / "c" / "meta.json").read_text())
+    ar = meta["plan"]["ar"]
+    # 3 windows of AR's 32 frames at 15 fps (2.133 s) spread over an 8 s clip: step (8 - 2.133) / 2
+    assert ar["fps"] == 15.0 and ar["span_s"] == pytest.approx(32 / 15)
+    assert ar["windows"] == [[0.0, 2.133333], [2.933333, 5.066667], [5.866667, 8.0]]
+    assert meta["plan"]["oscc"] == {"fps": 2.0, "span_s": 8.0, "windows": [[0.0, 8.0]]}
+    meta["plan"]["ar"]["fps"] = 30.0  # as a cache planned by another version of the planner
+    (tmp_path / "c" / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(UserInputError, match="plan: cache has"):
+        extract("oscc", tiny_world, ts, tmp_path / "c", windows={"ar": 3}, splits=["val"], progress=False)
+
+
+def test_social_models_on_a_social_clip_read_the_face_track() -> None:
+    from egot2.features.extract import window_plan
+
+    plan = window_plan("ttm", ["ttm", "lam", "asd"])
+    assert plan["lam"]["face_track"] == {"window_frames": 7} and plan["asd"]["face_track"] == "every frame"
+    assert plan["ttm"]["windows"] == [[0.0, 2.7]] and "windows" not in plan["lam"]

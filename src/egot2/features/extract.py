@@ -52,6 +52,30 @@ def extraction_dataset(task: str, data: Path, split: str, skip_bad: bool = False
     return build_dataset(task, data, split, **opts)
 
 
+def window_plan(primary: str, tasks: Sequence[str], windows: Mapping[str, int] | None = None
+                ) -> dict[str, dict[str, Any]]:
+    """Per TS model, how it reads a clip of ``primary`` of the nominal span (what a cache records): its fps,
+    its span (``None``: any length) and its windows as ``[start, end]`` seconds from the start of each
+    observed clip (LTA observes two); a social model on a social primary's clip reads the face track
+    instead (``face_track``: every frame; LAM in 7-frame windows, the last one end-aligned)."""
+    from egot2.features.builder import LAM_WINDOW
+    from egot2.features.windows import plan_model
+    from egot2.tasks.copies import source_task
+
+    spec = get_task(primary)
+    clip_s = spec.clip_s / spec.input_clips
+    out: dict[str, dict[str, Any]] = {}
+    for task in dict.fromkeys(tasks):
+        model = get_task(task)
+        entry: dict[str, Any] = {"fps": model.fps, "span_s": model.window_s}
+        if task != primary and spec.cluster == model.cluster == "human-human":
+            entry["face_track"] = {"window_frames": LAM_WINDOW} if source_task(task) == "lam" else "every frame"
+        else:
+            plan = plan_model(spec, model, clip_s, windows=int((windows or {}).get(task, 1)))
+            entry["windows"] = [[round(w.start_s, 6), round(w.end_s, 6)] for w in plan.windows]
+        out[task] = entry
+    return out
+
 def expected_meta(primary: str, layout: Sequence[InputStream], dims: Mapping[str, int],
                   models: Mapping[str, LoadedTS], profile: str, windows: Mapping[str, int], dtype: str,
                   data: Path | None = None) -> dict[str, Any]:
@@ -62,6 +86,7 @@ def expected_meta(primary: str, layout: Sequence[InputStream], dims: Mapping[str
     return {
         "primary": primary,
         "streams": {k: int(dims[k]) for k in keys},
+        "plan": window_plan(primary, [s.task for s in layout if not s.precomputed], windows),
         "ts": {t: {"sha256": m.sha256, "size": m.size} for t, m in sorted(models.items())},
         "windows": dict(sorted(windows.items())),
         "profile": profile,
