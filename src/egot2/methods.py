@@ -37,7 +37,7 @@ def model_layout(cfg: ModelConfig) -> list[InputStream]:
                                  field="model.primary_copies")
         aux = ensure_copies(cfg.primary, cfg.primary_copies)
     layout = plan_streams(cfg.primary, aux, order=cfg.order if method not in ("finetune", "transfer") else None,
-                          windows=cfg.windows, streams=cfg.streams, dims=cfg.dims, precomputed=cfg.precomputed)
+                          windows=cfg.windows, strides=cfg.window_stride, streams=cfg.streams, dims=cfg.dims, precomputed=cfg.precomputed)
     if method == "transfer":
         layout = [s for s in layout if s.task != cfg.primary]
     return layout
@@ -61,9 +61,9 @@ def generalist_layouts(cfg: ModelConfig) -> dict[str, list[InputStream]]:
     out = {}
     for t in tasks:
         aux = [a for a in default_aux(get_task(t), clusters) if a in tasks]
-        layout = plan_streams(t, aux, windows=cfg.windows, check_primary=False, precomputed=cfg.precomputed)
+        layout = plan_streams(t, aux, windows=cfg.windows, strides=cfg.window_stride, check_primary=False, precomputed=cfg.precomputed)
         dims = {k: v for k, v in cfg.dims.items() if k in {s.key for s in layout}}
-        layout = plan_streams(t, aux, windows=cfg.windows, dims=dims, check_primary=False,
+        layout = plan_streams(t, aux, windows=cfg.windows, strides=cfg.window_stride, dims=dims, check_primary=False,
                               precomputed=cfg.precomputed)
         if cfg.streams is not None:
             layout = [s for s in layout if s.key in set(cfg.streams) or s.precomputed]

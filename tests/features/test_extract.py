@@ -214,3 +214,33 @@ def test_social_models_on_a_social_clip_read_the_face_track() -> None:
     plan = window_plan("ttm", ["ttm", "lam", "asd"])
     assert plan["lam"]["face_track"] == {"window_frames": 7} and plan["asd"]["face_track"] == "every frame"
     assert plan["ttm"]["windows"] == [[0.0, 2.7]] and "windows" not in plan["lam"]
+
+
+def test_extraction_with_a_stride(tiny_world: Path, ts_runs: dict[str, Path], tmp_path: Path,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """AR slid every 2 s over 8 s OSCC clips: windows at 0, 2, 4 s and one ending at 8 s. The first and last
+    coincide with those of 4 evenly spread windows, so their tokens are the same numbers."""
+    from egot2.cli import main
+
+    ts = [str(ts_runs[t]) for t in ("oscc", "pnr", "ar")]
+    base = ["extract", "--primary", "oscc", "--data", str(tiny_world), "--ts", *ts, "--splits", "val", "--quiet"]
+    assert main([*base, "--stride", "ar=2.0", "--out", str(tmp_path / "stride")]) == 0
+    assert main([*base, "--windows", "ar=4", "--out", str(tmp_path / "spread")]) == 0
+    meta = json.loads((tmp_path / "stride" / "meta.json").read_text())
+    assert meta["strides"] == {"ar": 2.0}
+    assert [w[0] for w in meta["plan"]["ar"]["windows"]] == [0.0, 2.0, 4.0, pytest.approx(8 - 32 / 15, abs=1e-6)]
+    a, b = CacheSplit(tmp_path / "stride", "val"), CacheSplit(tmp_path / "spread", "val")
+    for clip in a.ids():
+        x, y = a.get(clip).streams["ar.slow"], b.get(clip).streams["ar.slow"]
+        assert x.shape[0] == y.shape[0] == 32
+        assert torch.equal(x[:8], y[:8]) and torch.equal(x[24:], y[24:])
+        assert not torch.equal(x[8:16], y[8:16])
+    capsys.readouterr()
+    assert main([*base, "--stride", "ar=x", "--out", str(tmp_path / "bad")]) == 2
+    assert "expected TASK=SECONDS, got 'ar=x'" in capsys.readouterr().err
+    cfg = load_config([], ["model.primary=oscc", "model.translator.dim=16", "model.translator.heads=2",
+                           "train.epochs=1"])
+    from egot2.training.stage2 import train_stage2
+
+    with pytest.raises(UserInputError, match="extracted with \\{'ar': 2.0\\}"):
+        train_stage2(cfg, tmp_path / "stride", tmp_path / "run", progress=False)

@@ -87,3 +87,27 @@ def test_sample_frames_resamples() -> None:
 )
 def test_precomputed_feature_windows(n: int, expected: list[tuple[int, int]]) -> None:
     assert precomputed_feature_windows(n) == expected
+
+
+def test_stride_windows_keep_the_planned_count() -> None:
+    from egot2.features.windows import stride_count, stride_windows
+
+    pnr, ar = get_task("pnr"), get_task("ar")
+    span = ar.window_s
+    assert stride_count(pnr, ar, 2.0) == 4  # 0, 2, 4, then one ending at 8 s (see above)
+    assert stride_windows(8.0, span, 2.0, 4) == windows_for_stride(8.0, span, 2.0)
+    assert stride_windows(8.0, span, 3.0, stride_count(pnr, ar, 3.0)) == windows_for_stride(8.0, span, 3.0)
+    short = stride_windows(7.5, span, 2.0, 4)  # a clip a little shorter: as many windows, none past its end
+    assert [round(w.start_s, 4) for w in short] == [0.0, 2.0, 4.0, round(7.5 - span, 4)]
+    assert all(w.end_s <= 7.5 + 1e-9 for w in short)
+    plan = plan_model(pnr, ar, clip_s=8.5, stride_s=2.0, count=4)
+    assert len(plan.windows) == 4 and plan.windows[-1].end_s == pytest.approx(8.5)
+
+
+def test_layout_with_a_stride() -> None:
+    from egot2.translator import plan_streams
+
+    tokens = {s.key: s.tokens for s in plan_streams("pnr", strides={"ar": 2.0})}
+    assert tokens["ar.slow"] == tokens["ar.fast"] == 4 * 8  # 8 tokens per window and stream
+    with pytest.raises(UserInputError, match="windows or a stride for 'ar', not both"):
+        plan_streams("pnr", windows={"ar": 3}, strides={"ar": 2.0})

@@ -21,7 +21,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", action="append", default=[], type=Path,
                    help="take the auxiliary tasks and windows from the run config that will train on this cache "
                    "(e.g. configs/cross_cluster.yaml; repeatable deltas); not with --aux or --windows")
-    p.add_argument("--windows", nargs="*", default=[], metavar="TASK=N", help="sliding windows, e.g. ar=3")
+    p.add_argument("--windows", nargs="*", default=[], metavar="TASK=N", help="sliding windows spread over the clip, "
+                   "e.g. ar=3")
+    p.add_argument("--stride", nargs="*", default=[], metavar="TASK=SECONDS",
+                   help="instead, slide a model with this stride, e.g. ar=2.0 (model.window_stride)")
     p.add_argument("--float16", action="store_true", help="store tokens as float16")
     p.add_argument("--splits", nargs="*", default=["train", "val", "test"])
     p.add_argument("--precomputed", nargs="*", default=[], metavar="NAME=DIR",
@@ -35,21 +38,29 @@ def run(args: argparse.Namespace) -> int:
     from egot2.features.extract import extract
     from egot2.features.precomputed import parse_sources
 
-    aux, windows = args.aux, {}
+    aux, windows, strides = args.aux, {}, {}
     if args.config:
         from egot2.config import load_config
         from egot2.features.extract import config_aux
 
-        if args.aux is not None or args.windows:
-            raise UserInputError("--config sets the auxiliary tasks and windows: leave out --aux and --windows",
-                                 field="--config")
-        aux, windows = config_aux(load_config(args.config), args.primary)
+        if args.aux is not None or args.windows or args.stride:
+            raise UserInputError("--config sets the auxiliary tasks and windows: leave out --aux, --windows and "
+                                 "--stride", field="--config")
+        aux, windows, strides = config_aux(load_config(args.config), args.primary)
     for item in args.windows:
         task, _, n = item.partition("=")
         if not n.isdigit():
             raise UserInputError(f"expected TASK=N, got {item!r}", field="--windows")
         windows[task] = int(n)
-    written = extract(args.primary, args.data, args.ts, args.out, aux=aux, windows=windows,
+    for item in args.stride:
+        task, _, sec = item.partition("=")
+        try:
+            strides[task] = float(sec)
+        except ValueError:
+            raise UserInputError(f"expected TASK=SECONDS, got {item!r}", field="--stride") from None
+        if not strides[task] > 0:
+            raise UserInputError(f"a stride must be > 0 s, got {item!r}", field="--stride")
+    written = extract(args.primary, args.data, args.ts, args.out, aux=aux, windows=windows, strides=strides,
                       float16=args.float16, splits=args.splits, skip_bad=args.skip_bad, progress=not args.quiet,
                       precomputed=parse_sources(args.precomputed))
     print(json.dumps({"cache": str(args.out), "written": written}))

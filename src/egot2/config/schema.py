@@ -150,7 +150,9 @@ class ModelConfig:
         primary: the primary task.
         aux: auxiliary tasks; ``null`` applies the paper rule (same cluster, span rule).
         order: task order in the token sequence (default: primary first).
-        windows: sliding windows per shorter-span auxiliary task.
+        windows: sliding windows per shorter-span auxiliary task, spread evenly over the clip.
+        window_stride: instead, slide these tasks' models with this stride in seconds (``{ar: 2.0}``: windows
+            every 2 s from the clip start, the last one ending at the clip end).
         streams: ``task.stream`` keys to keep (default: every computable stream).
         dims: ``{task.stream: D}`` overrides for TS models narrower than the paper's.
         precomputed: ``{NAME: D}``: also read the precomputed feature stream ``NAME.features`` (width D)
@@ -175,6 +177,7 @@ class ModelConfig:
     aux: list[str] | None = None
     order: list[str] | None = None
     windows: dict[str, int] = field(default_factory=dict)
+    window_stride: dict[str, float] = field(default_factory=dict)
     streams: list[str] | None = None
     dims: dict[str, int] = field(default_factory=dict)
     precomputed: dict[str, int] = field(default_factory=dict)

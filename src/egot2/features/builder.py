@@ -35,7 +35,7 @@ from egot2.data.samplers import slow_indices
 from egot2.data.transforms import FrameTransform, task_transform
 from egot2.data.video import RATE
 from egot2.errors import UserInputError
-from egot2.features.windows import ModelPlan, plan_model
+from egot2.features.windows import ModelPlan, plan_model, stride_count
 from egot2.tasks import get_task
 from egot2.tasks.copies import source_task
 from egot2.translator.layout import InputStream
@@ -162,14 +162,16 @@ class StreamBuilder:
         layout: the streams to produce (precomputed feature streams, which files provide, are left out).
         profile: the data profile (``ego4d`` or ``synth``), which sets every model's frame transform.
         windows: sliding windows per shorter-span auxiliary model (default 1, centred).
+        strides: instead, slide these models with this stride in seconds (as many windows on every clip:
+            :func:`~egot2.features.windows.stride_count`).
     """
 
     def __init__(self, primary: str, models: Mapping[str, TSModel], layout: Sequence[InputStream], profile: str,
-                 windows: Mapping[str, int] | None = None) -> None:
+                 windows: Mapping[str, int] | None = None, strides: Mapping[str, float] | None = None) -> None:
         self.primary, self.spec = primary, get_task(primary)
         self.models, self.profile = dict(models), profile
         self.layout = [s for s in layout if not s.precomputed]  # precomputed features come from files
-        self.windows = dict(windows or {})
+        self.windows, self.strides = dict(windows or {}), dict(strides or {})
         self.tasks = list(dict.fromkeys(s.task for s in self.layout))
         missing = [t for t in self.tasks if t not in self.models]
         if missing:
@@ -252,7 +254,13 @@ class StreamBuilder:
 
     def _plans(self, start: int, end: int) -> dict[str, ModelPlan]:
         clip_s = (end - start) / RATE
-        return {t: plan_model(self.spec, get_task(t), clip_s, windows=self.windows.get(t, 1)) for t in self.planned}
+        plans = {}
+        for t in self.planned:
+            model, stride = get_task(t), self.strides.get(t)
+            count = stride_count(self.spec, model, stride) if stride and model.window_s is not None else None
+            plans[t] = plan_model(self.spec, model, clip_s, windows=self.windows.get(t, 1), stride_s=stride,
+                                  count=count)
+        return plans
 
     def _planned_inputs(self, item: ClipItem, media: SharedMedia, start: int, end: int, plans: dict[str, ModelPlan],
                         span: int, memo: dict[tuple[Any, ...], Tensor]) -> list[ModelInput]:

@@ -52,14 +52,14 @@ def extraction_dataset(task: str, data: Path, split: str, skip_bad: bool = False
     return build_dataset(task, data, split, **opts)
 
 
-def window_plan(primary: str, tasks: Sequence[str], windows: Mapping[str, int] | None = None
-                ) -> dict[str, dict[str, Any]]:
+def window_plan(primary: str, tasks: Sequence[str], windows: Mapping[str, int] | None = None,
+                strides: Mapping[str, float] | None = None) -> dict[str, dict[str, Any]]:
     """Per TS model, how it reads a clip of ``primary`` of the nominal span (what a cache records): its fps,
     its span (``None``: any length) and its windows as ``[start, end]`` seconds from the start of each
     observed clip (LTA observes two); a social model on a social primary's clip reads the face track
     instead (``face_track``: every frame; LAM in 7-frame windows, the last one end-aligned)."""
     from egot2.features.builder import LAM_WINDOW
-    from egot2.features.windows import plan_model
+    from egot2.features.windows import plan_model, stride_count
     from egot2.tasks.copies import source_task
 
     spec = get_task(primary)
@@ -71,14 +71,16 @@ def window_plan(primary: str, tasks: Sequence[str], windows: Mapping[str, int] |
         if task != primary and spec.cluster == model.cluster == "human-human":
             entry["face_track"] = {"window_frames": LAM_WINDOW} if source_task(task) == "lam" else "every frame"
         else:
-            plan = plan_model(spec, model, clip_s, windows=int((windows or {}).get(task, 1)))
+            stride = (strides or {}).get(task) if task != primary and model.window_s is not None else None
+            plan = plan_model(spec, model, clip_s, windows=int((windows or {}).get(task, 1)), stride_s=stride,
+                              count=stride_count(spec, model, stride) if stride else None)
             entry["windows"] = [[round(w.start_s, 6), round(w.end_s, 6)] for w in plan.windows]
         out[task] = entry
     return out
 
 def expected_meta(primary: str, layout: Sequence[InputStream], dims: Mapping[str, int],
                   models: Mapping[str, LoadedTS], profile: str, windows: Mapping[str, int], dtype: str,
-                  data: Path | None = None) -> dict[str, Any]:
+                  data: Path | None = None, strides: Mapping[str, float] | None = None) -> dict[str, Any]:
     """What a cache for this extraction records (and what a later resume or a training run checks; not
     ``data``, the absolute data folder, which ``egot2 eval`` reads the annotations from). Streams of
     ``dims`` beyond the layout (precomputed features) follow the layout's."""
@@ -86,9 +88,10 @@ def expected_meta(primary: str, layout: Sequence[InputStream], dims: Mapping[str
     return {
         "primary": primary,
         "streams": {k: int(dims[k]) for k in keys},
-        "plan": window_plan(primary, [s.task for s in layout if not s.precomputed], windows),
+        "plan": window_plan(primary, [s.task for s in layout if not s.precomputed], windows, strides),
         "ts": {t: {"sha256": m.sha256, "size": m.size} for t, m in sorted(models.items())},
         "windows": dict(sorted(windows.items())),
+        **({"strides": {k: float(v) for k, v in sorted(strides.items())}} if strides else {}),
         "profile": profile,
         "dtype": dtype,
         "completion_marked": True,  # each split's part written by a rank ends with its completion file
@@ -96,7 +99,7 @@ def expected_meta(primary: str, layout: Sequence[InputStream], dims: Mapping[str
     }
 
 
-def config_aux(cfg: Any, primary: str) -> tuple[list[str], dict[str, int]]:
+def config_aux(cfg: Any, primary: str) -> tuple[list[str], dict[str, int], dict[str, float]]:
     """The auxiliary tasks and windows a run of config ``cfg`` reads for clips of ``primary`` (EgoT2-g: the
     streams of that task's clips, cross-cluster ones included; EgoT2-s and the baselines: the config's
     layout), so that ``egot2 extract --config CFG`` makes the cache that config trains from."""
@@ -115,7 +118,7 @@ def config_aux(cfg: Any, primary: str) -> tuple[list[str], dict[str, int]]:
     else:
         layout = model_layout(model)
     tasks = dict.fromkeys(s.task for s in layout if not s.precomputed)
-    return [t for t in tasks if t != primary], dict(model.windows)
+    return [t for t in tasks if t != primary], dict(model.windows), dict(model.window_stride)
 
 
 def _probe_dims(builder: Any, dataset: Any, infos: Mapping[str, Any], built: dict[int, Any]) -> dict[str, int]:
@@ -132,6 +135,7 @@ def extract(
     *,
     aux: Sequence[str] | None = None,
     windows: Mapping[str, int] | None = None,
+    strides: Mapping[str, float] | None = None,
     float16: bool = False,
     splits: Sequence[str] = SPLITS,
     shard_size: int = 256,
@@ -156,7 +160,8 @@ def extract(
             ``[TASK=]PATH`` (``ttm_copy1=runs/ttm-seed1``: a TTM model as the ablation's copy 1).
         out: the cache folder (resumed if it already holds a matching cache).
         aux: auxiliary tasks (default: the paper rule, limited to the tasks given with ``ts``).
-        windows: sliding windows per shorter-span auxiliary model.
+        windows: sliding windows per shorter-span auxiliary model (spread evenly over the clip).
+        strides: instead, slide these models with this stride in seconds.
         float16: store tokens as float16.
         splits: which splits to extract.
         shard_size: clips per shard.
@@ -184,9 +189,9 @@ def extract(
         from egot2.translator.layout import default_aux
 
         aux = [t for t in default_aux(get_task(primary)) if t in models]
-    layout = plan_streams(primary, list(aux), windows=windows, check_primary=False)
+    layout = plan_streams(primary, list(aux), windows=windows, strides=strides, check_primary=False)
     profile = profile_for_root(data)
-    builder = StreamBuilder(primary, {t: m.model for t, m in models.items()}, layout, profile, windows)
+    builder = StreamBuilder(primary, {t: m.model for t, m in models.items()}, layout, profile, windows, strides)
     written: dict[str, int] = {}
     meta: dict[str, Any] | None = None
     with_pre = WithPrecomputed(builder, precomputed, canonical_frame_count(data)) if precomputed else None
@@ -201,7 +206,7 @@ def extract(
         built: dict[int, Any] = {}
         if meta is None:
             meta = expected_meta(primary, layout, _probe_dims(split_builder, dataset, infos, built), models, profile,
-                                 dict(windows or {}), "float16" if float16 else "float32", data)
+                                 dict(windows or {}), "float16" if float16 else "float32", data, strides)
             _open_cache(out, meta, rank)
         writer = CacheWriter(out, split, shard_size, shard_prefix(rank, world_size))
         keys = label_keys(primary)

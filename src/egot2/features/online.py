@@ -80,8 +80,9 @@ def load_models(ts: Sequence[str | Path]) -> dict[str, LoadedTS]:
 
 
 def online_builder(primary: str, data: Path, ts: Sequence[str | Path], layout: Sequence[InputStream],
-                   windows: dict[str, int] | None = None, models: Mapping[str, LoadedTS] | None = None
-                   ) -> StreamBuilder:
+                   windows: dict[str, int] | None = None, models: Mapping[str, LoadedTS] | None = None,
+                   strides: dict[str, float] | None = None) -> StreamBuilder:
     """A stream builder over the TS models in ``ts`` (or already ``models``) for ``layout``."""
     models = load_models(ts) if models is None else models
-    return StreamBuilder(primary, {t: m.model for t, m in models.items()}, layout, profile_for_root(data), windows)
+    return StreamBuilder(primary, {t: m.model for t, m in models.items()}, layout, profile_for_root(data), windows,
+                         strides)

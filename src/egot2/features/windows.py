@@ -59,6 +59,25 @@ def windows_for_stride(clip_s: float, window_s: float, stride_s: float) -> list[
     return out
 
 
+def stride_windows(clip_s: float, window_s: float, stride_s: float, count: int) -> list[Window]:
+    """``count`` windows of ``window_s``: every ``stride_s`` from the clip start, the last one ending at the
+    clip end (never past it). On a clip of the span the count was planned for (:func:`stride_count`) these
+    are :func:`windows_for_stride`'s; a clip a little shorter or longer keeps the count, so every clip gives
+    a model as many tokens."""
+    if stride_s <= 0:
+        raise UserInputError(f"stride must be > 0 s, got {stride_s}", field="window_stride")
+    last = max(clip_s - window_s, 0.0)
+    starts = [min(i * stride_s, last) for i in range(count - 1)] + [last]
+    return [Window(a, a + min(window_s, clip_s)) for a in starts]
+
+
+def stride_count(primary: TaskSpec, model: TaskSpec, stride_s: float) -> int:
+    """How many windows a stride of ``stride_s`` places on a clip of ``primary``'s nominal span (each
+    observed clip, for LTA): the count every clip of the primary gets."""
+    clip_s = primary.clip_s / primary.input_clips
+    return len(windows_for_stride(clip_s, min(model.window_s or clip_s, clip_s), stride_s))
+
+
 def spread_windows(clip_s: float, window_s: float, count: int) -> list[Window]:
     """``count`` windows spread evenly from the clip start to its end; one window is centred."""
     if count < 1:
@@ -94,6 +113,7 @@ def plan_model(
     *,
     stride_s: float | None = None,
     windows: int = 1,
+    count: int | None = None,
 ) -> ModelPlan:
     """Plan TS model ``model`` over one clip of ``primary``.
 
@@ -101,8 +121,11 @@ def plan_model(
         primary: the primary task.
         model: the TS model's task (the primary's own model included).
         clip_s: this clip's duration (default: the primary's nominal clip span).
-        stride_s: slide with this stride (overrides ``windows``).
+        stride_s: slide with this stride (overrides ``windows``): every ``stride_s`` from the start, plus one
+            window ending at the clip end when the last stops short of it.
         windows: else, this many windows spread evenly (1 = centred).
+        count: with ``stride_s``, place exactly this many windows (:func:`stride_windows`; the extraction
+            passes :func:`stride_count`, so that clips of slightly different lengths give as many tokens).
     """
     clip_s = primary.clip_s if clip_s is None else clip_s
     if model.name == primary.name or model.window_s is None:
@@ -114,7 +137,11 @@ def plan_model(
             f"{model.name} needs {model.window_s:.2f} s of video, longer than a {primary.name} clip "
             f"({primary.clip_s:.2f} s)"))
     span = min(model.window_s, clip_s)
-    placed = windows_for_stride(clip_s, span, stride_s) if stride_s else spread_windows(clip_s, span, windows)
+    if stride_s:
+        placed = (stride_windows(clip_s, span, stride_s, count) if count is not None
+                  else windows_for_stride(clip_s, span, stride_s))
+    else:
+        placed = spread_windows(clip_s, span, windows)
     n = frames_per_window(model)
     return ModelPlan(model.name, model.fps, tuple(placed), tuple(sample_frames(w, model.fps, n) for w in placed))
 

@@ -55,7 +55,7 @@ class Predictor:
                                          field="--run")
                 self.owner[t] = r
         models = {t: m.model for t, m in ts.items()}
-        self.builders = {t: StreamBuilder(t, models, r.layouts[t], profile, r.windows(t)) for t, r in self.owner.items()
+        self.builders = {t: StreamBuilder(t, models, r.layouts[t], profile, r.windows(t), r.strides(t)) for t, r in self.owner.items()
                          if t in SUPPORTED and not _precomputed(r.layouts[t])}
 
     @classmethod

@@ -53,6 +53,12 @@ class GeneralistRun:
         meta = self.metas.get(task, {})
         return {k: int(v) for k, v in meta.get("windows", self.cfg.model.windows).items()}
 
+    def strides(self, task: str) -> dict[str, float]:
+        """The window strides ``task``'s features were extracted with."""
+        meta = self.metas.get(task, {})
+        default = self.cfg.model.window_stride if "windows" not in meta else {}
+        return {k: float(v) for k, v in meta.get("strides", default).items()}
+
 
 def _cache_meta(cache: Path, task: str) -> dict[str, Any]:
     from egot2.features.cache import read_meta

@@ -43,6 +43,12 @@ def resolve_dims(cfg: Config, cache: Path) -> Config:
     if meta.get("primary") != cfg.model.primary:
         raise UserInputError(f"the cache was extracted for primary {meta.get('primary')!r}, the config trains "
                              f"{cfg.model.primary!r}", file=cache / "meta.json", field="primary")
+    strides = {k: float(v) for k, v in cfg.model.window_stride.items()}
+    if "windows" in meta and dict(meta.get("strides", {})) != strides:
+        raise UserInputError(f"the config slides windows with strides {strides} but the cache was extracted with "
+                             f"{dict(meta.get('strides', {}))}: extract it with these strides (`egot2 extract "
+                             "--config` takes them from the config)", file=cache / "meta.json",
+                             field="model.window_stride")
     if "windows" in meta and dict(meta["windows"]) != dict(cfg.model.windows):
         raise UserInputError(f"the config slides windows {dict(cfg.model.windows)} but the cache was extracted with "
                              f"{dict(meta['windows'])}: extract it with these windows (`egot2 extract --config` "
@@ -79,7 +85,8 @@ def _online_loaders(cfg: Config, data: Path, ts: list[str | Path]) -> tuple[Conf
 
     layout = model_layout(dataclasses.replace(cfg.model, dims={}))
     loaded = load_models(ts)
-    builder = online_builder(cfg.model.primary, Path(data), ts, layout, cfg.model.windows, models=loaded)
+    builder = online_builder(cfg.model.primary, Path(data), ts, layout, cfg.model.windows, models=loaded,
+                             strides=cfg.model.window_stride)
     kind, collate = (OnlineInputs, collate_inputs) if cfg.train.unfreeze_ts else (OnlineStreams, collate_cached)
     sets = {s: kind(cfg.model.primary, Path(data), s, builder) for s in ("train", "val")}
     first = sets["val"][0]
@@ -260,7 +267,7 @@ def evaluate_run(run: Path, split: str = "val", cache: Path | None = None, predi
 
         data = Path(data or online["data"])
         layout = model_layout(dataclasses.replace(cfg.model, dims={}))
-        builder = online_builder(task, data, ts, layout, cfg.model.windows)
+        builder = online_builder(task, data, ts, layout, cfg.model.windows, strides=cfg.model.window_stride)
         outs, labels, infos, ids = predict_online(model, cfg, data, builder, split)
         source = "online"
     else:

@@ -80,6 +80,7 @@ def plan_streams(
     *,
     order: Sequence[str] | None = None,
     windows: Mapping[str, int] | None = None,
+    strides: Mapping[str, float] | None = None,
     streams: Sequence[str] | None = None,
     dims: Mapping[str, int] | None = None,
     check_primary: bool = True,
@@ -91,6 +92,8 @@ def plan_streams(
         primary: the primary task (name or spec).
         aux: auxiliary task names; ``None`` applies the paper rule (:func:`default_aux`); ``[]`` for none.
         order: task order in the token sequence; default primary first, then ``aux`` as given.
+        strides: instead of a number of windows, slide these auxiliary tasks' models with this stride in
+            seconds (:func:`egot2.features.windows.stride_count` windows per clip).
         windows: number of sliding windows per auxiliary task whose span is shorter than the primary
             clip (tokens are concatenated in time); default 1.
         streams: explicit ``"task.stream"`` keys to keep (default: every computable stream).
@@ -119,7 +122,11 @@ def plan_streams(
         if sorted(order) != sorted(tasks):
             raise UserInputError(f"order {list(order)} must list exactly the tasks {tasks}", field="order")
         tasks = list(order)
-    windows = dict(windows or {})
+    from egot2.features.windows import stride_count
+
+    windows, strides = dict(windows or {}), dict(strides or {})
+    for name in sorted(set(windows) & set(strides)):
+        raise UserInputError(f"give windows or a stride for {name!r}, not both", field="window_stride")
     dims = dict(dims or {})
     out: list[InputStream] = []
     for name in tasks:
@@ -136,7 +143,8 @@ def plan_streams(
         own = spec.streams if name == p.name else spec.streams_for(p.modalities)
         n_win = 1
         if name != p.name and spec.window_s is not None and spec.window_s < p.clip_s:
-            n_win = int(windows.get(name, 1))
+            n_win = (stride_count(p, spec, float(strides[name])) if name in strides
+                     else int(windows.get(name, 1)))
             if n_win < 1:
                 raise UserInputError(f"windows for {name!r} must be >= 1, got {n_win}", field="windows")
         for s in own:
