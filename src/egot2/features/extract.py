@@ -78,6 +78,7 @@ def window_plan(primary: str, tasks: Sequence[str], windows: Mapping[str, int] |
         out[task] = entry
     return out
 
+
 def expected_meta(primary: str, layout: Sequence[InputStream], dims: Mapping[str, int],
                   models: Mapping[str, LoadedTS], profile: str, windows: Mapping[str, int], dtype: str,
                   data: Path | None = None, strides: Mapping[str, float] | None = None) -> dict[str, Any]:
