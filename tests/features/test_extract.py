@@ -244,3 +244,25 @@ def test_extraction_with_a_stride(tiny_world: Path, ts_runs: dict[str, Path], tm
 
     with pytest.raises(UserInputError, match="extracted with \\{'ar': 2.0\\}"):
         train_stage2(cfg, tmp_path / "stride", tmp_path / "run", progress=False)
+
+
+def test_completion_files_follow_the_number_of_processes(tiny_world: Path, ts_runs: dict[str, Path],
+                                                         tmp_path: Path) -> None:
+    """A split is complete when every rank's completion file is there; re-extracting with another number
+    of processes replaces them, so the split still reads (and a missing clip is still caught)."""
+    ts, out = [ts_runs["oscc"]], tmp_path / "c"
+    for rank in (0, 1):
+        extract("oscc", tiny_world, ts, out, aux=[], splits=["val"], progress=False, rank=rank, world_size=2)
+    folder = out / "val"
+    assert sorted(p.name for p in folder.glob("complete*.json")) == ["complete-r0.json", "complete-r1.json"]
+    n = len(CacheSplit(out, "val"))
+    assert extract("oscc", tiny_world, ts, out, aux=[], splits=["val"], progress=False) == {"val": 0}
+    assert sorted(p.name for p in folder.glob("complete*.json")) == ["complete.json"]
+    assert json.loads((folder / "complete.json").read_text())["clips"] == n == len(CacheSplit(out, "val"))
+    for rank in (0, 1):
+        extract("oscc", tiny_world, ts, out, aux=[], splits=["val"], progress=False, rank=rank, world_size=2)
+    assert sorted(p.name for p in folder.glob("complete*.json")) == ["complete-r0.json", "complete-r1.json"]
+    assert len(CacheSplit(out, "val")) == n
+    (folder / "complete-r1.json").unlink()
+    with pytest.raises(UserInputError, match=r"did not finish on rank\(s\) \[1\] of 2"):
+        CacheSplit(out, "val")

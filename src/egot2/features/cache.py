@@ -313,6 +313,18 @@ def _check_numbering(folder: Path, names: list[str]) -> None:
                                  "extract` to rebuild its clips", file=folder / name)
 
 
+def drop_other_completions(folder: Path, world_size: int) -> None:
+    """Remove the completion files an extraction with another number of processes left in a split folder
+    (a resumed extraction writes its own)."""
+    for path in folder.glob("complete*.json"):
+        try:
+            other = int(json.loads(path.read_text())["world_size"])
+        except (OSError, ValueError, KeyError, TypeError):
+            other = -1
+        if other != world_size:
+            path.unlink(missing_ok=True)
+
+
 def _check_completion(folder: Path, have: int) -> None:
     """Every rank that extracted the split wrote its completion file, and they count the clips it holds."""
     rerun = "re-run `egot2 extract` with the same arguments to finish it"

@@ -25,6 +25,7 @@ from egot2.features.cache import (
     CacheWriter,
     check_meta,
     completion_name,
+    drop_other_completions,
     shard_prefix,
     write_meta,
 )
@@ -215,6 +216,7 @@ def extract(
         mine = [(j, i) for j, i in enumerate(firsts) if j % world_size == rank]
         todo = [(j, i) for j, i in mine if dataset.items[i].key not in writer.done]
         marker = out / split / completion_name(rank, world_size)
+        drop_other_completions(out / split, world_size)  # left by a run with another number of processes
         if todo:  # this part of the split is unfinished until every clip is written
             marker.unlink(missing_ok=True)
         written[split] = _run(split_builder, dataset, todo, infos, keys, writer, f"extract {primary} {split}",
