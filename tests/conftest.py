@@ -40,3 +40,19 @@ def ts_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         runs[task] = root / task
         save_ts_run(runs[task], model, task, "tiny", TrainConfig(), {"task": task, "size": "tiny"})
     return runs
+
+
+@pytest.fixture()
+def opened_files(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the media files :func:`egot2.data.video.open_container` opens during the test."""
+    from egot2.data import video
+
+    seen: list[str] = []
+    real = video.open_container
+
+    def counting(path, clip_id=None):  # noqa: ANN001, ANN202
+        seen.append(Path(path).name)
+        return real(path, clip_id)
+
+    monkeypatch.setattr(video, "open_container", counting)
+    return seen

@@ -10,24 +10,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from egot2.data import video as video_mod
 from egot2.data.audio import read_audio
 from egot2.data.video import ContainerPool, probe_video, read_frames
 from egot2.errors import UserInputError
 
 
 @pytest.fixture()
-def opens(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def opens(opened_files: list[str]) -> list[str]:
     """The files :func:`open_container` opens (probing included)."""
-    seen: list[str] = []
-    real = video_mod.open_container
-
-    def counting(path, clip_id=None):  # noqa: ANN001, ANN202
-        seen.append(Path(path).name)
-        return real(path, clip_id)
-
-    monkeypatch.setattr(video_mod, "open_container", counting)
-    return seen
+    return opened_files
 
 
 def _with_audio(world: Path, n: int) -> list[Path]:

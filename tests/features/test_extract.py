@@ -158,24 +158,16 @@ def test_prefetch_lowers_the_switch_interval_only_while_it_runs() -> None:
 
 
 def test_extraction_shares_open_files_and_gives_the_same_streams(tiny_world: Path, ts_runs: dict[str, Path],
-                                                                  tmp_path: Path,
+                                                                  tmp_path: Path, opened_files: list[str],
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """TTM segments of one video reuse its open file (ContainerPool) and every stream is the one of an
     extraction that opens the file for every read."""
     import contextlib
 
-    from egot2.data import video as video_mod
     from egot2.data.video import ContainerPool
 
     ts = [ts_runs[t] for t in ("lam", "ttm", "asd")]
-    opens: list[str] = []
-    real_open = video_mod.open_container
-
-    def counting(path, clip_id=None):  # noqa: ANN001, ANN202
-        opens.append(Path(path).name)
-        return real_open(path, clip_id)
-
-    monkeypatch.setattr(video_mod, "open_container", counting)
+    opens = opened_files
     n = extract("ttm", tiny_world, ts, tmp_path / "pooled", splits=["train"], progress=False)["train"]
     pooled_opens = len(opens)
     monkeypatch.setattr(ContainerPool, "active", lambda self: contextlib.nullcontext(self))

@@ -19,7 +19,8 @@ from torch.utils.data import DataLoader, Dataset
 from egot2.backbones.zoo import ts_entry
 from egot2.config import Config
 from egot2.errors import UserInputError
-from egot2.features.cache import CacheSplit, cache_identity, check_identity, read_meta
+from egot2.features.cache import CacheSplit, read_meta
+from egot2.features.identity import cache_identity, check_identity
 from egot2.features.precomputed import check_cached_sources
 from egot2.methods import build_model, model_layout
 from egot2.tasks import get_task
