@@ -15,7 +15,8 @@ SOURCES = {"evaluate": "official evaluation of the prediction file", "cache": "s
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("run", type=Path, help="run folder written by `egot2 train`")
+    p.add_argument("run", type=Path, help="run folder written by `egot2 train` (a TS run too: `train --method ts` or "
+                   "`train-ts`)")
     p.add_argument("--split", default="val", choices=["val", "test"])
     p.add_argument("--cache", type=Path, help="a cache other than the one the run was trained from")
     p.add_argument("--predictions", type=Path, metavar="FILE",
